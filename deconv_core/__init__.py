@@ -1,0 +1,20 @@
+"""deconv_core: fast transposed convolution ("deconvolution") for NumPy.
+
+Cython + OpenMP kernels fuse the four textbook steps (insert zeros, pad,
+crop, stride-1 convolution) without ever multiplying an inserted zero; a
+vectorised NumPy backend takes over when the kernels are not compiled.
+"""
+from ._backend import backend
+from .api import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
+                  conv_transpose3d)
+from .lesson import Steps, steps
+from .sizes import conv_output_size, conv_transpose_output_size
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "conv1d", "conv2d", "conv3d",
+    "conv_transpose_output_size", "conv_output_size",
+    "steps", "Steps", "backend", "__version__",
+]

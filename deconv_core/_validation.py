@@ -1,0 +1,339 @@
+"""The one validation path: every public function turns its arguments into a
+canonical :class:`Call` here, before any work or allocation of the result.
+
+Canonical form (what both backends receive):
+
+* ``x``, ``w``: C-contiguous float32/float64 arrays, batched ``(N, C, *spatial)``;
+* ``bias``: C-contiguous ``(C_out,)`` or None;
+* ``stride``, ``dilation``: tuples of positive ints, one per spatial dim;
+* ``pads``: one ``(before, after)`` pair per spatial dim. For transposed
+  convolution ``after`` already has ``output_padding`` subtracted, so it may be
+  negative (extra output positions at the end that no tap reaches);
+* ``out``: a C-contiguous batched array the backend writes completely;
+* ``num_threads``: a concrete positive int.
+"""
+import numbers
+import os
+from collections import namedtuple
+
+import numpy as np
+
+__all__ = ["Call", "prepare", "per_dim", "canonical_padding", "output_sizes"]
+
+Call = namedtuple(
+    "Call",
+    "x w bias out stride pads dilation groups num_threads result",
+)
+Call.__doc__ = """Canonical arguments of one call; ``result`` is what the API returns
+(``out`` itself, or its unbatched view)."""
+
+_PAD_FORMS = ("an int >= 0, one int per spatial dim, one (before, after) pair per "
+              "spatial dim, 'valid' or 'same'")
+
+
+def _is_int(v):
+    if type(v) is int:  # the common case, without the ABC check
+        return True
+    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+
+
+def per_dim(fname, name, value, nd, minimum):
+    """An int or a sequence of ``nd`` ints, each ``>= minimum``, as a tuple."""
+    if type(value) is int:
+        vals = (value,) * nd
+    elif _is_int(value):
+        vals = (int(value),) * nd
+    else:
+        try:
+            vals = tuple(value)
+        except TypeError:
+            vals = None
+        if vals is None or len(vals) != nd or not all(_is_int(v) for v in vals):
+            raise TypeError(
+                f"{fname}: {name}={value!r} must be an int or a sequence of {nd} ints "
+                f"(one per spatial dim)")
+        vals = tuple(int(v) for v in vals)
+    if any(v < minimum for v in vals):
+        raise ValueError(f"{fname}: {name}={value!r} must be >= {minimum} in every dimension")
+    return vals
+
+
+def _padding_pairs(fname, padding, nd):
+    """Explicit padding (no strings) as ``nd`` ``(before, after)`` pairs."""
+    bad = TypeError(f"{fname}: padding={padding!r} must be {_PAD_FORMS}")
+    if _is_int(padding):
+        pairs = ((int(padding),) * 2,) * nd
+    else:
+        try:
+            items = tuple(padding)
+        except TypeError:
+            raise bad from None
+        if len(items) != nd:
+            raise bad
+        pairs = []
+        for item in items:
+            if _is_int(item):
+                pairs.append((int(item), int(item)))
+                continue
+            try:
+                pair = tuple(item)
+            except TypeError:
+                raise bad from None
+            if len(pair) != 2 or not all(_is_int(p) for p in pair):
+                raise bad
+            pairs.append((int(pair[0]), int(pair[1])))
+        pairs = tuple(pairs)
+    if any(p < 0 for pair in pairs for p in pair):
+        raise ValueError(f"{fname}: padding={padding!r} must be >= 0 in every dimension")
+    return pairs
+
+
+def _split_total(total):
+    """ONNX SAME_UPPER / TensorFlow: the odd pixel goes at the end."""
+    return (total // 2, total - total // 2)
+
+
+def canonical_padding(fname, padding, nd, sizes, kernel, stride, dilation, transposed,
+                      output_padding=None):
+    """Padding as ``nd`` ``(before, after)`` pairs, with ``'same'`` resolved.
+
+    For ``'same'`` in transposed mode the total is
+    ``dilation*(k-1) + 1 + output_padding - stride``; a negative total (stride
+    wider than the kernel's span) leaves the missing pixels at the end, where
+    no tap reaches, as TensorFlow's gradient of a SAME convolution does.
+    """
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            return ((0, 0),) * nd
+        if mode != "same":
+            raise ValueError(f"{fname}: padding={padding!r} must be {_PAD_FORMS}")
+        pairs = []
+        for n, k, s, d, op in zip(sizes, kernel, stride, dilation,
+                                  output_padding or (0,) * nd):
+            span = d * (k - 1) + 1
+            if transposed:
+                total = span + op - s
+                pairs.append(_split_total(total) if total >= 0 else (0, total))
+            else:
+                out = -(-n // s)
+                pairs.append(_split_total(max((out - 1) * s + span - n, 0)))
+        return tuple(pairs)
+    return _padding_pairs(fname, padding, nd)
+
+
+def output_sizes(sizes, kernel, stride, pads, dilation, transposed):
+    """Spatial output sizes for canonical arguments (may be <= 0: caller checks)."""
+    res = []
+    for n, k, s, (pb, pa), d in zip(sizes, kernel, stride, pads, dilation):
+        span = d * (k - 1) + 1
+        if transposed:
+            res.append((n - 1) * s - pb - pa + span)
+        else:
+            res.append((n + pb + pa - span) // s + 1)
+    return tuple(res)
+
+
+def _as_array(fname, name, value):
+    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{fname}: {name} has complex dtype {arr.dtype}; only real dtypes "
+                        f"are supported (computed in float32 or float64)")
+    if kind not in "biuf":
+        raise TypeError(f"{fname}: {name} has dtype {arr.dtype}; expected a real numeric "
+                        f"dtype (float32 and float64 are computed natively)")
+    return arr
+
+
+def result_dtype(*arrays):
+    """NumPy promotion, landed on float32 or float64.
+
+    float16 computes in float32; integers and bool in float64 (as NumPy's true
+    division does); longdouble in float64.
+    """
+    dt = np.result_type(*arrays)
+    if dt == np.float32 or dt == np.float64:
+        return dt
+    if dt == np.float16:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _num_threads(fname, num_threads, default):
+    if num_threads is None:
+        return max(1, int(default()))
+    if not _is_int(num_threads):
+        raise TypeError(f"{fname}: num_threads={num_threads!r} must be None or a positive int")
+    if num_threads < 1:
+        raise ValueError(f"{fname}: num_threads={num_threads!r} must be None or a positive int")
+    return int(num_threads)
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 1 << 46
+
+
+_MEMORY_LIMIT = min(_physical_memory(), np.iinfo(np.intp).max)
+
+
+def _check_allocatable(fname, shape, dtype):
+    count = 1
+    for s in shape:
+        count *= s
+    nbytes = count * dtype.itemsize
+    if nbytes > _MEMORY_LIMIT:
+        raise MemoryError(
+            f"{fname}: the result of shape {tuple(shape)} and dtype {dtype} needs "
+            f"{nbytes / 2**30:.3g} GiB, more than this machine's memory")
+
+
+def _output_size_padding(fname, output_size, nd, base, stride, dilation):
+    """The output_padding that reaches ``output_size`` (PyTorch's ``output_size=``)."""
+    spatial = output_size
+    if isinstance(output_size, (tuple, list, np.ndarray)) and len(output_size) > nd:
+        spatial = tuple(output_size)[-nd:]  # a full shape: keep the spatial dims
+    try:
+        wanted = per_dim(fname, "output_size", spatial, nd, 0)
+    except TypeError:
+        raise TypeError(f"{fname}: output_size={output_size!r} must be a sequence of {nd} "
+                        f"ints (or a full shape whose last {nd} dims are spatial)") from None
+    ops = []
+    for w_, b, s, d in zip(wanted, base, stride, dilation):
+        hi = b + max(s, d) - 1
+        if not b <= w_ <= hi:
+            ranges = ", ".join(f"{b_}..{b_ + max(s_, d_) - 1}"
+                               for b_, s_, d_ in zip(base, stride, dilation))
+            raise ValueError(f"{fname}: output_size={output_size!r} is unreachable; with these "
+                             f"arguments each spatial size must lie in ({ranges})")
+        ops.append(w_ - b)
+    return tuple(ops)
+
+
+def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilation, groups,
+            output_padding=0, output_size=None, out=None, num_threads=None,
+            default_threads=lambda: 1):
+    """Validate every argument and return the canonical :class:`Call`.
+
+    Nothing is allocated for the result before every check has passed; the
+    only copies made are dtype/layout conversions of the inputs themselves.
+    """
+    num_threads = _num_threads(fname, num_threads, default_threads)
+    if not _is_int(groups) or groups < 1:
+        raise (TypeError if not _is_int(groups) else ValueError)(
+            f"{fname}: groups={groups!r} must be a positive int")
+    groups = int(groups)
+
+    x = _as_array(fname, "input", input)
+    w = _as_array(fname, "weight", weight)
+    b = None if bias is None else _as_array(fname, "bias", bias)
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(f"{fname}: input has shape {x.shape} (ndim {x.ndim}); expected "
+                         f"(N, C_in, *{nd} spatial) or unbatched (C_in, *{nd} spatial), "
+                         f"ndim {nd + 2} or {nd + 1}")
+    unbatched = x.ndim == nd + 1
+    if w.ndim != nd + 2:
+        layout = "(C_in, C_out // groups" if transposed else "(C_out, C_in // groups"
+        raise ValueError(f"{fname}: weight has shape {w.shape}; expected {layout}, "
+                         f"*kernel) with ndim {nd + 2}")
+    dtype = result_dtype(*[a for a in (x, w, b) if a is not None])
+
+    stride = per_dim(fname, "stride", stride, nd, 1)
+    dilation = per_dim(fname, "dilation", dilation, nd, 1)
+    kernel = tuple(int(k) for k in w.shape[2:])
+    sizes = tuple(int(n) for n in x.shape[-nd:])
+    c_in = int(x.shape[-nd - 1])
+    batch = 1 if unbatched else int(x.shape[0])
+    if any(k < 1 for k in kernel):
+        raise ValueError(f"{fname}: weight has shape {w.shape}; kernel sizes must be >= 1")
+    if any(n < 1 for n in sizes):
+        raise ValueError(f"{fname}: input has shape {x.shape}; spatial sizes must be >= 1")
+
+    if transposed:
+        if w.shape[0] != c_in:
+            raise ValueError(f"{fname}: weight has shape {w.shape} but input has C_in={c_in} "
+                             f"channels; weight must be (C_in, C_out // groups, *kernel)")
+        if c_in % groups:
+            raise ValueError(f"{fname}: groups={groups} must divide C_in={c_in}")
+        c_out = int(w.shape[1]) * groups
+    else:
+        if w.shape[1] * groups != c_in:
+            raise ValueError(f"{fname}: weight has shape {w.shape} but input has C_in={c_in} "
+                             f"channels and groups={groups}; weight must be "
+                             f"(C_out, C_in // groups, *kernel) with C_in divisible by groups")
+        c_out = int(w.shape[0])
+        if c_out % groups:
+            raise ValueError(f"{fname}: groups={groups} must divide C_out={c_out} "
+                             f"(weight.shape[0])")
+    if b is not None and b.shape != (c_out,):
+        raise ValueError(f"{fname}: bias has shape {b.shape}; expected ({c_out},) (C_out)")
+
+    if transposed:
+        op = per_dim(fname, "output_padding", output_padding, nd, 0)
+        if any(o >= max(s, d) for o, s, d in zip(op, stride, dilation)):
+            raise ValueError(f"{fname}: output_padding={output_padding!r} must be smaller than "
+                             f"stride={stride} or dilation={dilation} in every dimension")
+        if output_size is not None:
+            if isinstance(padding, str) and padding.lower() == "same":
+                raise ValueError(f"{fname}: output_size={output_size!r} cannot be combined "
+                                 f"with padding='same' (which fixes output = input*stride)")
+            if any(op):
+                raise ValueError(f"{fname}: pass output_size={output_size!r} or "
+                                 f"output_padding={output_padding!r}, not both")
+        pads = canonical_padding(fname, padding, nd, sizes, kernel, stride, dilation, True, op)
+        if isinstance(padding, str):
+            op = (0,) * nd  # 'same' already absorbed it into the pads
+        if output_size is not None:
+            base = output_sizes(sizes, kernel, stride, pads, dilation, True)
+            op = _output_size_padding(fname, output_size, nd, base, stride, dilation)
+        pads = tuple((pb, pa - o) for (pb, pa), o in zip(pads, op))
+        spatial = output_sizes(sizes, kernel, stride, pads, dilation, True)
+        if any(o < 0 for o in spatial):  # 0 is an empty result, as in PyTorch
+            raise ValueError(f"{fname}: padding={padding!r} is too large: the output would have "
+                             f"spatial size {spatial}; every size must be >= 0")
+    else:
+        pads = canonical_padding(fname, padding, nd, sizes, kernel, stride, dilation, False)
+        spatial = output_sizes(sizes, kernel, stride, pads, dilation, False)
+        if any(o < 1 for o in spatial):
+            span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+            padded = tuple(n + pb + pa for n, (pb, pa) in zip(sizes, pads))
+            raise ValueError(f"{fname}: kernel of size {kernel} with dilation={dilation} "
+                             f"(span {span}) is larger than the padded input {padded} "
+                             f"(input {sizes}, padding={padding!r})")
+
+    shape = (batch, c_out) + spatial
+    result_shape = shape[1:] if unbatched else shape
+    if out is not None:
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"{fname}: out must be a numpy.ndarray, got {type(out).__name__}")
+        if out.shape != result_shape:
+            raise ValueError(f"{fname}: out has shape {out.shape}; expected {result_shape}")
+        if out.dtype != dtype:
+            raise ValueError(f"{fname}: out has dtype {out.dtype}; expected {dtype}")
+        if not out.flags.c_contiguous:
+            raise ValueError(f"{fname}: out must be C-contiguous")
+        if not out.flags.writeable:
+            raise ValueError(f"{fname}: out is read-only")
+        for name, arr in (("input", x), ("weight", w), ("bias", b)):
+            if arr is not None and np.may_share_memory(out, arr):
+                raise ValueError(f"{fname}: out shares memory with {name}; "
+                                 f"pass a separate array")
+    else:
+        _check_allocatable(fname, shape, dtype)
+
+    x = np.ascontiguousarray(x, dtype=dtype)
+    if unbatched:
+        x = x[None]
+    w = np.ascontiguousarray(w, dtype=dtype)
+    if b is not None:
+        b = np.ascontiguousarray(b, dtype=dtype)
+    if out is None:
+        out = np.empty(shape, dtype=dtype)
+        result = out[0] if unbatched else out
+    else:
+        result = out
+        out = out[None] if unbatched else out
+    return Call(x, w, b, out, stride, pads, dilation, groups, num_threads, result)

@@ -1,0 +1,164 @@
+"""The public convolution functions: validate once, dispatch to the active backend."""
+from . import _backend
+from ._validation import prepare
+
+__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+           "conv1d", "conv2d", "conv3d"]
+
+_SHAPES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+_COMMON_PARAMS = """\
+stride : int or tuple of {nd} ints, default 1
+padding : int, tuple of {nd} ints, tuple of {nd} (before, after) pairs, 'valid' or 'same'
+    Implicit zero padding{padnote}. Pairs give asymmetric padding (ONNX ``pads``);
+    ``'same'`` puts an odd extra pixel at the end (ONNX ``SAME_UPPER``, TensorFlow).
+dilation : int or tuple of {nd} ints, default 1
+    Spacing between kernel taps.
+groups : int, default 1
+    Split channels into this many independent groups (``groups == C_in`` is depthwise).
+out : ndarray, optional
+    C-contiguous array of the result's shape and dtype, written and returned.
+num_threads : int, optional
+    Threads for this call. None: the OpenMP default (``OMP_NUM_THREADS``,
+    threadpoolctl limits).
+"""
+
+_TRANSPOSED_DOC = """\
+{nd}-D transposed convolution ("deconvolution"), the adjoint of :func:`conv{nd}d`.
+
+Computed as the lesson describes, with the four steps fused: (1) insert
+``stride - 1`` zeros between pixels, (2) surround with ``dilation*(k - 1)``
+zeros, (3) remove ``padding`` from the borders (and add ``output_padding`` at
+the end), (4) a stride-1 convolution with the kernel rotated by 180 degrees.
+Matches ``torch.nn.functional.conv_transpose{nd}d`` and ONNX ``ConvTranspose``.
+
+Parameters
+----------
+input : array_like
+    ``(N, C_in, {sp})`` or unbatched ``(C_in, {sp})``.
+weight : array_like
+    ``(C_in, C_out // groups, {ks})`` (PyTorch / ONNX layout).
+bias : array_like, optional
+    ``(C_out,)``.
+{common}output_padding : int or tuple of {nd} ints, default 0
+    Extra size added at the end of each spatial dim; must be smaller than
+    ``stride`` or ``dilation``.
+output_size : tuple of ints, optional
+    Wanted spatial output size (or a full shape whose last {nd} dims are
+    spatial); picks ``output_padding``.
+
+Returns
+-------
+ndarray
+    ``(N, C_out, {sp_out})``, float32 or float64 (NumPy promotion of the
+    inputs: float16 computes in float32, integers in float64), where
+    ``out = (in - 1)*stride - pad_before - pad_after + dilation*(k - 1) + output_padding + 1``.
+
+{tail}"""
+
+_FORWARD_DOC = """\
+{nd}-D convolution (cross-correlation, as ``torch.nn.functional.conv{nd}d``).
+
+Parameters
+----------
+input : array_like
+    ``(N, C_in, {sp})`` or unbatched ``(C_in, {sp})``.
+weight : array_like
+    ``(C_out, C_in // groups, {ks})``.
+bias : array_like, optional
+    ``(C_out,)``.
+{common}
+Returns
+-------
+ndarray
+    ``(N, C_out, {sp_out})`` with
+    ``out = floor((in + pad_before + pad_after - dilation*(k - 1) - 1) / stride) + 1``.
+
+{tail}"""
+
+_TAIL = """\
+Raises
+------
+ValueError, TypeError
+    For an invalid argument, before any work; the message names it.
+
+Examples
+--------
+>>> import numpy as np
+>>> from deconv_core import {name}
+>>> x = np.ones({ex_in}, dtype=np.float32)
+>>> w = np.ones({ex_w}, dtype=np.float32)
+>>> {name}(x, w, {ex_args}).shape
+{ex_out}
+"""
+
+# Example shapes: the lesson's 3x3 input with a 2x2 kernel (transposed) and its
+# 5x5 input, 3x3 kernel, stride 3, padding 2 (forward), per dimensionality.
+_EXAMPLES = {
+    (True, 1): ((1, 1, 3), (1, 1, 2), (1, 1, 4)),
+    (True, 2): ((1, 1, 3, 3), (1, 1, 2, 2), (1, 1, 4, 4)),
+    (True, 3): ((1, 1, 3, 3, 3), (1, 1, 2, 2, 2), (1, 1, 4, 4, 4)),
+    (False, 1): ((1, 1, 5), (1, 1, 3), (1, 1, 3)),
+    (False, 2): ((1, 1, 5, 5), (1, 1, 3, 3), (1, 1, 3, 3)),
+    (False, 3): ((1, 1, 5, 5, 5), (1, 1, 3, 3, 3), (1, 1, 3, 3, 3)),
+}
+
+
+def _doc(transposed, nd):
+    sp = ", ".join(_SHAPES[nd])
+    ex_in, ex_w, ex_out = _EXAMPLES[(transposed, nd)]
+    fields = dict(
+        nd=nd, sp=sp, sp_out=", ".join(s + "_out" for s in _SHAPES[nd]),
+        ks=", ".join("k" + s for s in _SHAPES[nd]),
+        ex_in=ex_in, ex_w=ex_w, ex_out=ex_out)
+    common = _COMMON_PARAMS.format(
+        nd=nd, padnote=" removed from the output (as in PyTorch)" if transposed else "")
+    tail = _TAIL.format(name=f"conv_transpose{nd}d" if transposed else f"conv{nd}d",
+                        ex_args="stride=2, padding=1" if transposed else "stride=3, padding=2",
+                        **fields)
+    return (_TRANSPOSED_DOC if transposed else _FORWARD_DOC).format(common=common, tail=tail,
+                                                                    **fields)
+
+
+def _make_transposed(nd):
+    fname = f"conv_transpose{nd}d"
+
+    def conv_transpose(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                       groups=1, dilation=1, *, output_size=None, out=None, num_threads=None):
+        impl = _backend.active()
+        c = prepare(fname, nd, True, input, weight, bias, stride, padding, dilation, groups,
+                    output_padding, output_size, out, num_threads, impl.max_threads)
+        impl.conv_transpose(c.x, c.w, c.bias, c.out, c.stride, c.pads, c.dilation, c.groups,
+                            c.num_threads)
+        return c.result
+
+    conv_transpose.__name__ = conv_transpose.__qualname__ = fname
+    conv_transpose.__doc__ = _doc(True, nd)
+    return conv_transpose
+
+
+def _make_forward(nd):
+    fname = f"conv{nd}d"
+
+    def conv(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+             out=None, num_threads=None):
+        impl = _backend.active()
+        c = prepare(fname, nd, False, input, weight, bias, stride, padding, dilation, groups,
+                    out=out, num_threads=num_threads, default_threads=impl.max_threads)
+        impl.conv(c.x, c.w, c.bias, c.out, c.stride, c.pads, c.dilation, c.groups,
+                  c.num_threads)
+        return c.result
+
+    conv.__name__ = conv.__qualname__ = fname
+    conv.__doc__ = _doc(False, nd)
+    return conv
+
+
+conv_transpose1d = _make_transposed(1)
+conv_transpose2d = _make_transposed(2)
+conv_transpose3d = _make_transposed(3)
+conv1d = _make_forward(1)
+conv2d = _make_forward(2)
+conv3d = _make_forward(3)
+for _f in (conv_transpose1d, conv_transpose2d, conv_transpose3d, conv1d, conv2d, conv3d):
+    _f.__module__ = "deconv_core"

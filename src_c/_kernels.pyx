@@ -1,0 +1,308 @@
+"""Compiled kernels of deconv_core: transposed and forward N-d convolution.
+
+The package wrapper validates every argument; these functions trust their inputs:
+C-contiguous float32/float64 arrays of matching dtype, ``out`` of the exact output
+shape (its contents are overwritten), ``pads`` as ``(before, after)`` pairs.
+
+1-D and 2-D problems are handled as 3-D ones with leading singleton spatial dims.
+A small planner picks, per call, one of two transposed-convolution paths:
+
+* direct: output-stationary, phase-decomposed (no inserted zero is ever multiplied),
+  parallel over output rows (n, c_out, depth, height);
+* gemm: the channel reduction as one BLAS matmul per batch chunk
+  (C_out*K x C_in_g) @ (C_in_g x chunk*P), then a parallel, phase-partitioned col2im
+  gather that writes each output element once.
+
+Each output element is computed by one thread in a fixed order, so results are
+bit-identical for any ``num_threads``.
+"""
+# Compiler directives come from setup.py (one set; DECONV_CORE_DEBUG_CHECKS=1 turns
+# boundscheck/wraparound/initializedcheck on); they are recorded in the .pxi below.
+include "_build_config.pxi"
+
+import numpy as np
+
+cimport numpy as cnp
+from cython cimport floating
+from cython.parallel cimport parallel, prange
+from libc.stdlib cimport free, malloc
+
+from _openmp_helpers cimport DECONV_CORE_OPENMP, omp_get_max_threads, omp_get_thread_num
+from deconv_kernels cimport (
+    DC_CLONES_ENABLED, dc_idx, dc_plan, dc_plan_build, dc_plan_free,
+    dc_row_direct_f32, dc_row_direct_f64, dc_row_gather_f32, dc_row_gather_f64,
+)
+
+cnp.import_array()
+
+# ---------------------------------------------------------------------------------
+# Planner constants (calibrated on benchmarks/workloads.json, 2 threads, Zen 4).
+# GEMM path when the per-group channel reduction is wide enough for BLAS to win.
+cdef dc_idx GEMM_MIN_CIN_G = 16          # C_in per group
+cdef dc_idx GEMM_MIN_CHANNEL_PRODUCT = 128  # C_in_g * C_out_g
+cdef dc_idx COLS_MAX_BYTES = 64 << 20    # bound of the GEMM column buffer
+cdef dc_idx SERIAL_MAX_WORK = 1 << 15    # below this many MACs+outputs: 1 thread
+# The gather right after a multithreaded BLAS call competes with BLAS worker threads
+# that are still spinning (OpenBLAS yields for ~0.1 s): with as many OpenMP threads
+# as cores that costs a scheduler time slice (~5 ms) per call.  So the gather runs
+# on one thread unless a chunk has this many tap additions.
+cdef dc_idx GATHER_PARALLEL_MIN_WORK = 1 << 24
+
+cdef enum:
+    PATH_AUTO = 0
+    PATH_DIRECT = 1
+    PATH_GEMM = 2
+
+
+cdef struct Geometry:
+    dc_idx N, cin, cout, cin_g, cout_g, groups, K, pin, pout
+    dc_idx n[3]
+    dc_idx k[3]
+    dc_idx s[3]
+    dc_idx d[3]
+    dc_idx pb[3]
+    dc_idx no[3]
+
+
+def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads, *,
+                   _path=0):
+    """Transposed convolution into ``out`` (weight layout (C_in, C_out/groups, *k)).
+
+    ``_path`` is private: 0 = planner, 1 = direct, 2 = gemm (tests force each path).
+    """
+    _conv(True, x, w, bias, out, stride, pads, dilation, groups, num_threads, _path)
+
+
+def conv(x, w, bias, out, stride, pads, dilation, groups, num_threads, *, _path=0):
+    """Forward convolution (cross-correlation, weight layout (C_out, C_in/groups, *k))
+    into ``out``.  ``_path`` is accepted for symmetry; forward conv is direct."""
+    _conv(False, x, w, bias, out, stride, pads, dilation, groups, num_threads, _path)
+
+
+def openmp_enabled():
+    """True iff the extension was compiled with OpenMP."""
+    return bool(DECONV_CORE_OPENMP)
+
+
+def max_threads():
+    """omp_get_max_threads(): follows OMP_NUM_THREADS and threadpoolctl (1 if serial)."""
+    return omp_get_max_threads()
+
+
+def build_info():
+    """How this extension was built: flags, Cython directives, OpenMP, checks."""
+    return {
+        "openmp": bool(DECONV_CORE_OPENMP),
+        "openmp_probe": BUILD_OPENMP_PROBE,
+        "compiler_flags": list(BUILD_COMPILE_ARGS),
+        "link_flags": list(BUILD_LINK_ARGS),
+        "cython_directives": dict(BUILD_CYTHON_DIRECTIVES),
+        "bounds_checks": BUILD_BOUNDS_CHECKS,
+        "march_native": BUILD_MARCH_NATIVE,
+        "target_clones": bool(DC_CLONES_ENABLED),
+        "cython_version": BUILD_CYTHON_VERSION,
+        "planner": {
+            "gemm_min_cin_per_group": GEMM_MIN_CIN_G,
+            "gemm_min_channel_product": GEMM_MIN_CHANNEL_PRODUCT,
+            "cols_max_bytes": COLS_MAX_BYTES,
+            "serial_max_work": SERIAL_MAX_WORK,
+            "gather_parallel_min_work": GATHER_PARALLEL_MIN_WORK,
+        },
+    }
+
+
+cdef int _conv(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
+               object stride, object pads, object dilation, dc_idx groups,
+               int num_threads, int path) except -1:
+    cdef Geometry g
+    cdef dc_plan plan
+    cdef int nd = cnp.PyArray_NDIM(x) - 2
+    cdef int off = 3 - nd
+    cdef int j
+    cdef cnp.npy_intp *xs = cnp.PyArray_DIMS(x)
+    cdef cnp.npy_intp *ws = cnp.PyArray_DIMS(w)
+    cdef cnp.npy_intp *os = cnp.PyArray_DIMS(out)
+    cdef dc_idx rows, work
+    cdef int nt
+    for j in range(3):
+        g.n[j] = g.k[j] = g.s[j] = g.d[j] = g.no[j] = 1
+        g.pb[j] = 0
+    for j in range(nd):
+        g.n[off + j] = xs[2 + j]
+        g.k[off + j] = ws[2 + j]
+        g.no[off + j] = os[2 + j]
+        g.s[off + j] = stride[j]
+        g.d[off + j] = dilation[j]
+        g.pb[off + j] = pads[j][0]
+    g.N = xs[0]
+    g.cin = xs[1]
+    g.cout = os[1]
+    g.groups = groups
+    g.cin_g = g.cin // groups
+    g.cout_g = g.cout // groups
+    g.K = g.k[0] * g.k[1] * g.k[2]
+    g.pin = g.n[0] * g.n[1] * g.n[2]
+    g.pout = g.no[0] * g.no[1] * g.no[2]
+    if g.N == 0 or g.cout == 0:
+        return 0
+    if dc_plan_build(&plan, tr, g.n, g.k, g.s, g.d, g.pb, g.no) != 0:
+        raise MemoryError("deconv_core: out of memory building the kernel plan")
+    try:
+        rows = g.N * g.cout * g.no[0] * g.no[1]
+        work = g.N * g.cout * (g.cin_g * plan.taps_total + g.pout)
+        nt = num_threads if num_threads > 0 else 1
+        if work <= SERIAL_MAX_WORK:
+            nt = 1
+        if rows < nt:
+            nt = <int>rows
+        if path == PATH_AUTO:
+            path = _plan_path(tr, &g)
+        if tr and path == PATH_GEMM:
+            _gemm_transposed(x, w, bias, out, &g, &plan, nt)
+        elif cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+            _direct[float](tr, _flat(x), _flat(w), _flat(bias), _flat(out), &g, &plan, nt)
+        else:
+            _direct[double](tr, _flat(x), _flat(w), _flat(bias), _flat(out), &g, &plan, nt)
+    finally:
+        dc_plan_free(&plan)
+    return 0
+
+
+cdef int _plan_path(bint tr, Geometry *g) noexcept:
+    if not tr or g.cin_g == 0:
+        return PATH_DIRECT
+    if g.cin_g >= GEMM_MIN_CIN_G and g.cin_g * g.cout_g >= GEMM_MIN_CHANNEL_PRODUCT:
+        return PATH_GEMM
+    return PATH_DIRECT
+
+
+cdef inline object _flat(object a):
+    """1-D view of a C-contiguous array (None stays None)."""
+    return None if a is None else cnp.PyArray_Ravel(<cnp.ndarray> a, cnp.NPY_CORDER)
+
+
+cdef inline const floating *_cptr(const floating[::1] v) noexcept:
+    if v is None or v.shape[0] == 0:
+        return NULL
+    return &v[0]
+
+
+cdef floating *_thread_buffers(int nt, dc_idx acc_len, floating *dummy) except NULL:
+    cdef floating *buf = <floating *> malloc(nt * acc_len * sizeof(floating) + 64)
+    if buf == NULL:
+        raise MemoryError("deconv_core: out of memory for per-thread row buffers")
+    return buf
+
+
+cdef int _direct(bint tr, const floating[::1] xv, const floating[::1] wv,
+                 const floating[::1] bv, floating[::1] ov, Geometry *g, dc_plan *p,
+                 int nt) except -1:
+    cdef const floating *xp = _cptr(xv)
+    cdef const floating *wp = _cptr(wv)
+    cdef const floating *bp = _cptr(bv)
+    cdef floating *op = &ov[0]
+    cdef dc_idx rows = g.N * g.cout * g.no[0] * g.no[1]
+    cdef dc_idx acc_len = p.acc_len, no0 = g.no[0], no1 = g.no[1], no2 = g.no[2]
+    cdef dc_idx cin = g.cin, cout = g.cout, cin_g = g.cin_g, cout_g = g.cout_g
+    cdef dc_idx K = g.K, pin = g.pin, hin = g.n[1], win = g.n[2], kh = g.k[1], kw = g.k[2]
+    cdef dc_idx w_ci_stride = cout_g * K if tr else K
+    cdef dc_idx r, t, oh, od, co, n, grp
+    cdef const floating *xb
+    cdef const floating *wb
+    cdef floating bval
+    cdef floating *acc
+    cdef floating *buf = _thread_buffers(nt, acc_len, op)
+    with nogil, parallel(num_threads=nt):
+        for r in prange(rows, schedule='static'):
+            acc = buf + omp_get_thread_num() * acc_len
+            oh = r % no1
+            t = r // no1
+            od = t % no0
+            t = t // no0
+            co = t % cout
+            n = t // cout
+            grp = co // cout_g
+            xb = xp + (n * cin + grp * cin_g) * pin
+            if tr:
+                wb = wp + (grp * cin_g * cout_g + co - grp * cout_g) * K
+            else:
+                wb = wp + co * cin_g * K
+            bval = bp[co] if bp != NULL else 0
+            if floating is float:
+                dc_row_direct_f32(p, acc, op + r * no2, bval, xb, pin, wb, w_ci_stride,
+                                  cin_g, hin, win, kh, kw, od, oh)
+            else:
+                dc_row_direct_f64(p, acc, op + r * no2, bval, xb, pin, wb, w_ci_stride,
+                                  cin_g, hin, win, kh, kw, od, oh)
+    free(buf)
+    return 0
+
+
+cdef int _gemm_transposed(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
+                          Geometry *g, dc_plan *p, int nt) except -1:
+    """cols = W_g^T @ X_g per group (BLAS, GIL held), then the parallel gather."""
+    cdef dc_idx N = g.N, G = g.groups, cin_g = g.cin_g, pin = g.pin
+    cdef dc_idx cok = g.cout_g * g.K
+    cdef dc_idx per_n = g.cout * g.K * pin * cnp.PyArray_ITEMSIZE(x)
+    cdef dc_idx nb_max = max(1, min(N, COLS_MAX_BYTES // max(per_n, 1)))
+    cdef dc_idx n0, nb
+    cdef int gather_nt
+    x4 = x.reshape(N, G, cin_g, pin)
+    wt = w.reshape(G, cin_g, cok).transpose(0, 2, 1)       # (G, C_out_g*K, C_in_g)
+    colsbuf = np.empty(g.cout * g.K * nb_max * pin, dtype=x.dtype)
+    flat_out = _flat(out)
+    flat_bias = _flat(bias)
+    for n0 in range(0, N, nb_max):
+        nb = min(nb_max, N - n0)
+        cols = colsbuf[:g.cout * g.K * nb * pin]
+        if nb == 1:
+            xg = x4[n0]
+        else:
+            xg = np.ascontiguousarray(x4[n0:n0 + nb].transpose(1, 2, 0, 3))
+            xg = xg.reshape(G, cin_g, nb * pin)
+        if G == 1:
+            np.matmul(wt[0], xg[0], out=cols.reshape(cok, nb * pin))
+        else:
+            np.matmul(wt, xg, out=cols.reshape(G, cok, nb * pin))
+        gather_nt = nt if nb * g.cout * p.taps_total >= GATHER_PARALLEL_MIN_WORK else 1
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+            _gather[float](cols, flat_bias, flat_out, g, p, n0, nb, gather_nt)
+        else:
+            _gather[double](cols, flat_bias, flat_out, g, p, n0, nb, gather_nt)
+    return 0
+
+
+cdef int _gather(const floating[::1] cv, const floating[::1] bv, floating[::1] ov,
+                 Geometry *g, dc_plan *p, dc_idx n0, dc_idx nb, int nt) except -1:
+    cdef const floating *cp = &cv[0]
+    cdef const floating *bp = _cptr(bv)
+    cdef floating *op = &ov[0]
+    cdef dc_idx no0 = g.no[0], no1 = g.no[1], no2 = g.no[2], cout = g.cout
+    cdef dc_idx rows = nb * cout * no0 * no1
+    cdef dc_idx acc_len = p.acc_len, K = g.K, pin = g.pin
+    cdef dc_idx hin = g.n[1], win = g.n[2], kh = g.k[1], kw = g.k[2]
+    cdef dc_idx out_base = n0 * cout * no0 * no1 * no2
+    cdef dc_idx r, t, oh, od, co, n
+    cdef const floating *cb
+    cdef floating bval
+    cdef floating *acc
+    cdef floating *buf = _thread_buffers(nt, acc_len, op)
+    with nogil, parallel(num_threads=nt):
+        for r in prange(rows, schedule='static'):
+            acc = buf + omp_get_thread_num() * acc_len
+            oh = r % no1
+            t = r // no1
+            od = t % no0
+            t = t // no0
+            co = t % cout
+            n = t // cout
+            cb = cp + (co * K * nb + n) * pin
+            bval = bp[co] if bp != NULL else 0
+            if floating is float:
+                dc_row_gather_f32(p, acc, op + out_base + r * no2, bval, cb, nb * pin,
+                                  hin, win, kh, kw, od, oh)
+            else:
+                dc_row_gather_f64(p, acc, op + out_base + r * no2, bval, cb, nb * pin,
+                                  hin, win, kh, kw, od, oh)
+    free(buf)
+    return 0

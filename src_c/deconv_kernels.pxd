@@ -1,0 +1,29 @@
+# Declarations of the C micro-kernels in deconv_kernels.h (private to _kernels).
+cdef extern from "deconv_kernels.h" nogil:
+    ctypedef Py_ssize_t dc_idx
+
+    ctypedef struct dc_plan:
+        dc_idx acc_len
+        dc_idx taps_total
+
+    int DC_CLONES_ENABLED
+
+    int dc_plan_build(dc_plan *p, int transposed, const dc_idx *n, const dc_idx *k,
+                      const dc_idx *s, const dc_idx *d, const dc_idx *pb,
+                      const dc_idx *no)
+    void dc_plan_free(dc_plan *p)
+
+    void dc_row_direct_f32(const dc_plan *p, float *acc, float *out_row, float bias,
+                           const float *x, dc_idx x_ci_stride, const float *w,
+                           dc_idx w_ci_stride, dc_idx cin_g, dc_idx hin, dc_idx win,
+                           dc_idx kh, dc_idx kw, dc_idx od, dc_idx oh)
+    void dc_row_direct_f64(const dc_plan *p, double *acc, double *out_row, double bias,
+                           const double *x, dc_idx x_ci_stride, const double *w,
+                           dc_idx w_ci_stride, dc_idx cin_g, dc_idx hin, dc_idx win,
+                           dc_idx kh, dc_idx kw, dc_idx od, dc_idx oh)
+    void dc_row_gather_f32(const dc_plan *p, float *acc, float *out_row, float bias,
+                           const float *cols, dc_idx col_t_stride, dc_idx hin,
+                           dc_idx win, dc_idx kh, dc_idx kw, dc_idx od, dc_idx oh)
+    void dc_row_gather_f64(const dc_plan *p, double *acc, double *out_row, double bias,
+                           const double *cols, dc_idx col_t_stride, dc_idx hin,
+                           dc_idx win, dc_idx kh, dc_idx kw, dc_idx od, dc_idx oh)

@@ -1,0 +1,86 @@
+/*
+ * Row kernels for one dtype; included by deconv_kernels.h with DC_T (float or
+ * double) and DC_SUF (f32 or f64) defined.  No include guard on purpose.
+ */
+#define DC_CAT2(a, b) a##_##b
+#define DC_CAT(a, b) DC_CAT2(a, b)
+#define DC_FN(name) DC_CAT(name, DC_SUF)
+
+static inline void DC_FN(dc_axpy)(dc_idx n, DC_T a, const DC_T *restrict x, dc_idx xs,
+                                  DC_T *restrict y) {
+    if (xs == 1) {
+        for (dc_idx m = 0; m < n; m++) y[m] += a * x[m];
+    } else {
+        for (dc_idx m = 0; m < n; m++) y[m] += a * x[m * xs];
+    }
+}
+
+static inline void DC_FN(dc_add)(dc_idx n, const DC_T *restrict x, DC_T *restrict y) {
+    for (dc_idx m = 0; m < n; m++) y[m] += x[m];
+}
+
+/* out_row[o] = bias + acc[perm[o]] */
+static inline void DC_FN(dc_finish)(const dc_plan *p, const DC_T *restrict acc,
+                                    DC_T *restrict out_row, DC_T bias) {
+    dc_idx n = p->acc_len;
+    if (p->identity) {
+        for (dc_idx o = 0; o < n; o++) out_row[o] = bias + acc[o];
+    } else {
+        const dc_idx *restrict perm = p->perm;
+        for (dc_idx o = 0; o < n; o++) out_row[o] = bias + acc[perm[o]];
+    }
+}
+
+/* Direct (output-stationary) row: sums over the cin_g input channels of the group.
+ * x points at (n, first input channel of the group); w at the weights of (c_out,
+ * first input channel); *_ci_stride step one input channel. */
+DC_CLONES static void DC_FN(dc_row_direct)(
+        const dc_plan *p, DC_T *restrict acc, DC_T *restrict out_row, DC_T bias,
+        const DC_T *x, dc_idx x_ci_stride, const DC_T *w, dc_idx w_ci_stride,
+        dc_idx cin_g, dc_idx hin, dc_idx win, dc_idx kh, dc_idx kw, dc_idx od, dc_idx oh) {
+    const dc_went *we = p->went;
+    dc_idx nw = p->nwent, xs = p->xstride;
+    memset(acc, 0, (size_t)p->acc_len * sizeof(DC_T));
+    for (dc_idx ci = 0; ci < cin_g; ci++) {
+        const DC_T *xc = x + ci * x_ci_stride;
+        const DC_T *wc = w + ci * w_ci_stride;
+        for (dc_idx a = p->dptr[od]; a < p->dptr[od + 1]; a++) {
+            dc_idx td = p->dpairs[2 * a], id = p->dpairs[2 * a + 1];
+            for (dc_idx b = p->hptr[oh]; b < p->hptr[oh + 1]; b++) {
+                dc_idx th = p->hpairs[2 * b], ih = p->hpairs[2 * b + 1];
+                const DC_T *xr = xc + (id * hin + ih) * win;
+                const DC_T *wr = wc + (td * kh + th) * kw;
+                for (dc_idx e = 0; e < nw; e++)
+                    DC_FN(dc_axpy)(we[e].len, wr[we[e].t], xr + we[e].xoff, xs,
+                                   acc + we[e].aoff);
+            }
+        }
+    }
+    DC_FN(dc_finish)(p, acc, out_row, bias);
+}
+
+/* col2im gather row (transposed conv after the GEMM).  cols points at the column
+ * block of (c_out, tap 0, sample n); col_t_stride steps one tap. */
+DC_CLONES static void DC_FN(dc_row_gather)(
+        const dc_plan *p, DC_T *restrict acc, DC_T *restrict out_row, DC_T bias,
+        const DC_T *cols, dc_idx col_t_stride, dc_idx hin, dc_idx win, dc_idx kh,
+        dc_idx kw, dc_idx od, dc_idx oh) {
+    const dc_went *we = p->went;
+    dc_idx nw = p->nwent;
+    memset(acc, 0, (size_t)p->acc_len * sizeof(DC_T));
+    for (dc_idx a = p->dptr[od]; a < p->dptr[od + 1]; a++) {
+        dc_idx td = p->dpairs[2 * a], id = p->dpairs[2 * a + 1];
+        for (dc_idx b = p->hptr[oh]; b < p->hptr[oh + 1]; b++) {
+            dc_idx th = p->hpairs[2 * b], ih = p->hpairs[2 * b + 1];
+            const DC_T *cr = cols + (td * kh + th) * kw * col_t_stride + (id * hin + ih) * win;
+            for (dc_idx e = 0; e < nw; e++)
+                DC_FN(dc_add)(we[e].len, cr + we[e].t * col_t_stride + we[e].xoff,
+                              acc + we[e].aoff);
+        }
+    }
+    DC_FN(dc_finish)(p, acc, out_row, bias);
+}
+
+#undef DC_FN
+#undef DC_CAT
+#undef DC_CAT2

@@ -1,0 +1,135 @@
+"""A seeded random sweep against PyTorch, conv_transpose and conv, 1/2/3-D."""
+import numpy as np
+import pytest
+
+import deconv_core as dc
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+N_CONFIGS = 240  # per (operation, backend); with both ops that is several hundred
+
+
+def _random_config(rng):
+    nd = int(rng.integers(1, 4))
+    groups = int(rng.choice([1, 1, 2, 3]))
+    c_in = groups * int(rng.integers(1, 4))
+    c_out = groups * int(rng.integers(1, 4))
+    max_size = {1: 12, 2: 8, 3: 5}[nd]
+    sizes = tuple(int(v) for v in rng.integers(1, max_size, nd))
+    kernel = tuple(int(v) for v in rng.integers(1, 5, nd))
+    stride = tuple(int(v) for v in rng.integers(1, 5, nd))
+    dilation = tuple(int(v) for v in rng.integers(1, 4, nd))
+    return dict(nd=nd, groups=groups, c_in=c_in, c_out=c_out, sizes=sizes, kernel=kernel,
+                stride=stride, dilation=dilation, batch=int(rng.integers(1, 3)),
+                dtype=rng.choice([np.float32, np.float64]), bias=bool(rng.integers(0, 2)),
+                unbatched=rng.random() < 0.2, layout=rng.choice(["c", "f", "noncontig", "neg"]))
+
+
+def _layout(arr, layout, rng):
+    """The same values in another memory layout."""
+    if layout == "f":
+        return np.asfortranarray(arr)
+    if layout == "noncontig":
+        big = np.zeros(arr.shape[:-1] + (2 * arr.shape[-1],), arr.dtype)
+        big[..., ::2] = arr
+        return big[..., ::2]
+    if layout == "neg":
+        flipped = np.ascontiguousarray(arr[..., ::-1])
+        return flipped[..., ::-1]
+    return arr
+
+
+def _tol(dtype):
+    return dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+
+
+def _check_case(fn, c, x, w, b, ref, kwargs, rng):
+    """Call ``fn`` in the case's layout (and unbatched form), compare with ``ref``, and
+    check that no input was modified."""
+    xin = _layout(x[0] if c["unbatched"] else x, c["layout"], rng)
+    args = (xin, w, b)
+    before = [a.copy() for a in args if a is not None]
+    got = fn(*args, **kwargs)
+    for old, new in zip(before, [a for a in args if a is not None]):
+        np.testing.assert_array_equal(new, old, err_msg="an input was modified")
+    if c["unbatched"]:
+        ref = ref[0]
+    assert got.dtype == c["dtype"]
+    assert got.shape == ref.shape, (c, kwargs)
+    np.testing.assert_allclose(got, ref, **_tol(c["dtype"]), err_msg=str((c, kwargs)))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_conv_transpose_sweep(backend, seed):
+    rng = np.random.default_rng(1000 + seed)
+    checked = 0
+    for _ in range(N_CONFIGS // 4):
+        c = _random_config(rng)
+        nd = c["nd"]
+        op = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(c["stride"], c["dilation"]))
+        pad = tuple(int(rng.integers(0, d * (k - 1) + 1)) for k, d in zip(c["kernel"], c["dilation"]))
+        x = rng.standard_normal((c["batch"], c["c_in"]) + c["sizes"]).astype(c["dtype"])
+        w = rng.standard_normal((c["c_in"], c["c_out"] // c["groups"]) + c["kernel"]).astype(c["dtype"])
+        b = rng.standard_normal(c["c_out"]).astype(c["dtype"]) if c["bias"] else None
+        try:
+            ref = getattr(F, f"conv_transpose{nd}d")(
+                torch.from_numpy(x), torch.from_numpy(w), None if b is None else torch.from_numpy(b),
+                c["stride"], pad, op, c["groups"], c["dilation"]).numpy()
+        except RuntimeError:
+            continue  # torch refuses (output too small): covered by the error tests
+        _check_case(getattr(dc, f"conv_transpose{nd}d"), c, x, w, b, ref,
+                    dict(stride=c["stride"], padding=pad, output_padding=op,
+                         groups=c["groups"], dilation=c["dilation"]), rng)
+        checked += 1
+    assert checked > N_CONFIGS // 8
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_conv_sweep(backend, seed):
+    rng = np.random.default_rng(2000 + seed)
+    checked = 0
+    for _ in range(N_CONFIGS // 4):
+        c = _random_config(rng)
+        nd = c["nd"]
+        sizes = tuple(s + d * (k - 1) for s, k, d in zip(c["sizes"], c["kernel"], c["dilation"]))
+        pad = tuple(int(rng.integers(0, 3)) for _ in range(nd))
+        x = rng.standard_normal((c["batch"], c["c_in"]) + sizes).astype(c["dtype"])
+        w = rng.standard_normal((c["c_out"], c["c_in"] // c["groups"]) + c["kernel"]).astype(c["dtype"])
+        b = rng.standard_normal(c["c_out"]).astype(c["dtype"]) if c["bias"] else None
+        ref = getattr(F, f"conv{nd}d")(
+            torch.from_numpy(x), torch.from_numpy(w), None if b is None else torch.from_numpy(b),
+            c["stride"], pad, c["dilation"], c["groups"]).numpy()
+        _check_case(getattr(dc, f"conv{nd}d"), c, x, w, b, ref,
+                    dict(stride=c["stride"], padding=pad, dilation=c["dilation"],
+                         groups=c["groups"]), rng)
+        checked += 1
+    assert checked == N_CONFIGS // 4
+
+
+def test_workload_shapes_match_torch(backend):
+    """Every shared benchmark workload, at full size, agrees with PyTorch."""
+    from deconv_core.workloads import load_workloads
+    rng = np.random.default_rng(7)
+    for name, wl in load_workloads().items():
+        nd = len(wl["size"])
+        x = rng.standard_normal((wl["N"], wl["Cin"], *wl["size"])).astype(wl["dtype"])
+        w = rng.standard_normal((wl["Cin"], wl["Cout"] // wl["groups"]) + (wl["kernel"],) * nd
+                                ).astype(wl["dtype"])
+        kw = dict(stride=wl["stride"], padding=wl["padding"], output_padding=wl["output_padding"],
+                  groups=wl["groups"], dilation=wl["dilation"])
+        got = getattr(dc, f"conv_transpose{nd}d")(x, w, **kw)
+        ref = getattr(F, f"conv_transpose{nd}d")(torch.from_numpy(x), torch.from_numpy(w), **kw)
+        scale = np.sqrt(wl["Cin"] * wl["kernel"] ** nd)
+        np.testing.assert_allclose(got, ref.numpy(), rtol=1e-3, atol=1e-4 * scale, err_msg=name)
+
+
+def test_output_size_matches_torch_module(backend, rng):
+    x = rng.standard_normal((1, 2, 5, 6))
+    w = rng.standard_normal((2, 3, 3, 3))
+    for size in [(11, 13), (12, 14), (1, 3, 12, 13)]:
+        m = torch.nn.ConvTranspose2d(2, 3, 3, stride=2, bias=False).double()
+        m.weight.data = torch.from_numpy(w)
+        ref = m(torch.from_numpy(x), output_size=list(size)).detach().numpy()
+        got = dc.conv_transpose2d(x, w, stride=2, output_size=size)
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
