@@ -1,16 +1,23 @@
 """Vectorised NumPy backend (the fallback when ``deconv_core._kernels`` is absent).
 
-Transposed convolution: one BLAS matmul computes every tap's contribution
-``Y[co, t, i] = sum_ci w[ci, co, t] * x[ci, i]`` (exactly the layer's MACs, no
-multiplication by an inserted zero); the contributions are then added into an
-output-sized buffer with strided slices. Full index ``f = i*s + t*d`` is
-written ``f = (i + q)*s + r`` with ``q = t*d // s``: taps sharing ``q`` land
-in one block column with residues ``r`` spaced ``d`` apart, so one slice add
-serves all of them (``ceil(((k-1)*d + 1)/s)`` adds per dim instead of ``k``).
+Transposed convolution, two formulations chosen per call from the shape:
+
+* col2im (channel-heavy shapes): one BLAS matmul computes every tap's
+  contribution ``Y[co, t, i] = sum_ci w[ci, co, t] * x[ci, i]`` (exactly the
+  layer's MACs, no multiplication by an inserted zero); the contributions are
+  then added into an output-sized buffer with strided slices. Full index
+  ``f = i*s + t*d`` is written ``f = (i + q)*s + r`` with ``q = t*d // s``:
+  taps sharing ``q`` land in one block column with residues ``r`` spaced ``d``
+  apart, so one slice add can serve all of them.
+* phases (few channels, dilation 1): the sub-pixel decomposition. For each
+  output residue modulo the stride only the taps congruent to it contribute,
+  so each residue class of the output is a dense stride-1 correlation of the
+  original input with a sub-kernel: ``s**D`` small forward convolutions, each
+  writing a disjoint strided slice of ``out`` (no buffer, no adds).
 
 Forward convolution: im2col through a strided window view, then one matmul.
 
-Both functions take the canonical arguments of :mod:`deconv_core._validation`.
+All functions take the canonical arguments of :mod:`deconv_core._validation`.
 """
 import functools
 import itertools
@@ -112,12 +119,21 @@ def _transposed_plan(x_shape, w_shape, out_shape, stride, pads, dilation, groups
     return chunks, adds, crop, blocks, flat, tuple(order), ktot, npix
 
 
+# Phases pay off when the per-phase GEMMs are thin (few channels per group)
+# and the output is large enough to amortise s**D im2col calls.
+_PHASES_MAX_CHANNEL_PRODUCT = 64
+_PHASES_MIN_OUTPUT = 4096
+
+
 def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads):
     c_in = x.shape[1]
     if out.size == 0:
         return
     if c_in == 0:
         return _fill_bias(out, bias)
+    if (all(d == 1 for d in dilation) and out.size >= _PHASES_MIN_OUTPUT
+            and (c_in // groups) * w.shape[1] <= _PHASES_MAX_CHANNEL_PRODUCT):
+        return _conv_transpose_phases(x, w, bias, out, stride, pads, groups, num_threads)
     chunks, adds, crop, blocks, flat, order, ktot, npix = _transposed_plan(
         x.shape, w.shape, out.shape, stride, pads, dilation, groups, x.itemsize)
     c_in_g = c_in // groups
@@ -135,6 +151,51 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads)
         for dst, src in adds:
             buf[dst] += cols[src]
         _finish(out[b0:b1], buf.reshape((nb, c_out) + flat)[crop], bias)
+
+
+@functools.lru_cache(maxsize=256)
+def _phase_plan(sizes, kernel, osz, stride, pads):
+    """Per dim, per output residue ``rho``: (output slice, sub-kernel tap slice,
+    input crop, forward pads, tap count) for dilation 1.
+
+    Outputs ``o = rho + m*s`` have full index ``f = o + pad_before``; with
+    ``r = f mod s`` the taps are ``r, r + s, ...`` (``j`` of them) and
+    ``y[o] = sum_u x[m + c - j + 1 + u] * w[r + (j - 1 - u)*s]``, ``c = f div s``:
+    a correlation with the reversed sub-kernel, i.e. a forward convolution.
+    """
+    per_dim = []
+    for n, k, s, (pb, _), o in zip(sizes, kernel, stride, pads, osz):
+        phases = []
+        for rho in range(min(s, o)):
+            m = (o - rho + s - 1) // s
+            r, c = (rho + pb) % s, (rho + pb) // s
+            j = max(0, (k - r + s - 1) // s)
+            taps = slice(r + (j - 1) * s, r - 1 if r else None, -s) if j else None
+            before = j - 1 - c
+            after = m - 1 + j - n - before
+            crop = slice(max(0, -before), n - max(0, -after))
+            phases.append((slice(rho, None, s), taps, crop, (max(0, before), max(0, after)), j))
+        per_dim.append(phases)
+    return list(itertools.product(*per_dim))
+
+
+def _conv_transpose_phases(x, w, bias, out, stride, pads, groups, num_threads):
+    nd = x.ndim - 2
+    kernel = w.shape[2:]
+    c_in, c_out_g = w.shape[:2]
+    c_in_g = c_in // groups
+    # Forward-convolution layout (C_out, C_in_g, *k) of the same weights.
+    wf = w.reshape((groups, c_in_g, c_out_g) + kernel).swapaxes(1, 2)
+    wf = wf.reshape((groups * c_out_g, c_in_g) + kernel)
+    every = (slice(None), slice(None))
+    for combo in _phase_plan(x.shape[2:], kernel, out.shape[2:], stride, pads):
+        dst = out[every + tuple(p[0] for p in combo)]
+        if any(p[4] == 0 for p in combo):  # no tap reaches this residue class
+            _fill_bias(dst, bias)
+            continue
+        wsub = np.ascontiguousarray(wf[every + tuple(p[1] for p in combo)])
+        conv(x[every + tuple(p[2] for p in combo)], wsub, bias, dst, (1,) * nd,
+             tuple(p[3] for p in combo), (1,) * nd, groups, num_threads)
 
 
 def conv(x, w, bias, out, stride, pads, dilation, groups, num_threads):

@@ -133,3 +133,28 @@ def test_output_size_matches_torch_module(backend, rng):
         ref = m(torch.from_numpy(x), output_size=list(size)).detach().numpy()
         got = dc.conv_transpose2d(x, w, stride=2, output_size=size)
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_conv_transpose_larger_few_channel_maps(backend, seed):
+    """Outputs large enough for the planners' few-channel paths (NumPy: phases)."""
+    rng = np.random.default_rng(3000 + seed)
+    for _ in range(12):
+        nd = int(rng.integers(1, 4))
+        groups = int(rng.choice([1, 2, 4]))
+        c_in, c_out = groups * int(rng.integers(1, 3)), groups * int(rng.integers(1, 4))
+        sizes = tuple(int(v) for v in rng.integers({1: 2000, 2: 40, 3: 9}[nd],
+                                                   {1: 5000, 2: 90, 3: 15}[nd], nd))
+        kernel = tuple(int(v) for v in rng.integers(1, 6, nd))
+        stride = tuple(int(v) for v in rng.integers(1, 5, nd))
+        op = tuple(int(rng.integers(0, s)) for s in stride)
+        pad = tuple(int(rng.integers(0, k)) for k in kernel)
+        dtype = rng.choice([np.float32, np.float64])
+        x = rng.standard_normal((int(rng.integers(1, 3)), c_in) + sizes).astype(dtype)
+        w = rng.standard_normal((c_in, c_out // groups) + kernel).astype(dtype)
+        b = rng.standard_normal(c_out).astype(dtype)
+        kw = dict(stride=stride, padding=pad, output_padding=op, groups=groups)
+        ref = getattr(F, f"conv_transpose{nd}d")(torch.from_numpy(x), torch.from_numpy(w),
+                                                 torch.from_numpy(b), **kw).numpy()
+        got = getattr(dc, f"conv_transpose{nd}d")(x, w, b, **kw)
+        np.testing.assert_allclose(got, ref, **_tol(dtype), err_msg=str((sizes, kernel, kw)))
