@@ -5,6 +5,7 @@ crop, stride-1 convolution) without ever multiplying an inserted zero; a
 vectorised NumPy backend takes over when the kernels are not compiled.
 """
 from ._backend import backend
+from ._config import show_config
 from .api import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
                   conv_transpose3d)
 from .lesson import Steps, steps
@@ -16,5 +17,5 @@ __all__ = [
     "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
     "conv1d", "conv2d", "conv3d",
     "conv_transpose_output_size", "conv_output_size",
-    "steps", "Steps", "backend", "__version__",
+    "steps", "Steps", "backend", "show_config", "__version__",
 ]

@@ -7,10 +7,11 @@ import sys
 import pytest
 
 import deconv_core
-from deconv_core import _backend, api, lesson, sizes
+from deconv_core import _backend, _config, api, lesson, sizes
 
 
-@pytest.mark.parametrize("module", [api, lesson, sizes, _backend], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [api, lesson, sizes, _backend, _config],
+                         ids=lambda m: m.__name__)
 def test_docstring_examples(backend, module):
     # The functions generated in api.py carry their docstring examples themselves.
     finder = doctest.DocTestFinder()
@@ -50,3 +51,12 @@ def test_readme_usage_example_runs(backend):
     assert ns["y"].shape == (8, 32, 65, 65)
     assert ns["back"].shape == (8, 64, 32, 32)
     assert ns["s"].result.shape == (4, 4)
+
+
+def test_show_config_reports_backend_and_openmp(backend, capsys):
+    deconv_core.show_config()
+    text = capsys.readouterr().out
+    assert f"backend: {backend}" in text
+    assert f"numpy {__import__('numpy').__version__}" in text
+    if backend == "compiled":
+        assert "openmp: " in text and "compiler_flags: " in text and "default_threads: " in text
