@@ -17,5 +17,13 @@ __all__ = [
     "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
     "conv1d", "conv2d", "conv3d",
     "conv_transpose_output_size", "conv_output_size",
-    "steps", "Steps", "backend", "show_config", "__version__",
+    "steps", "Steps", "plot_steps", "backend", "show_config", "__version__",
 ]
+
+
+def __getattr__(name):
+    # matplotlib is an optional extra: import the plotting module only when asked.
+    if name == "plot_steps":
+        from .plotting import plot_steps
+        return plot_steps
+    raise AttributeError(f"module 'deconv_core' has no attribute {name!r}")

@@ -27,6 +27,10 @@ Call = namedtuple(
 Call.__doc__ = """Canonical arguments of one call; ``result`` is what the API returns
 (``out`` itself, or its unbatched view)."""
 
+# More threads than this is a mistake, not a request: OpenMP would try to start them
+# all (and abort the process if it cannot).
+MAX_THREADS = max(256, 4 * (os.cpu_count() or 1))
+
 _PAD_FORMS = ("an int >= 0, one int per spatial dim, one (before, after) pair per "
               "spatial dim, 'valid' or 'same'")
 
@@ -165,8 +169,9 @@ def _num_threads(fname, num_threads, default):
         return max(1, int(default()))
     if not _is_int(num_threads):
         raise TypeError(f"{fname}: num_threads={num_threads!r} must be None or a positive int")
-    if num_threads < 1:
-        raise ValueError(f"{fname}: num_threads={num_threads!r} must be None or a positive int")
+    if not 1 <= num_threads <= MAX_THREADS:
+        raise ValueError(f"{fname}: num_threads={num_threads!r} must be None or an int from 1 "
+                         f"to {MAX_THREADS}")
     return int(num_threads)
 
 
@@ -178,17 +183,46 @@ def _physical_memory():
 
 
 _MEMORY_LIMIT = min(_physical_memory(), np.iinfo(np.intp).max)
+_LARGE_REQUEST = 1 << 30
 
 
-def _check_allocatable(fname, shape, dtype):
+def _available():
+    """MemAvailable (Linux); elsewhere the physical memory."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - non-Linux
+        pass
+    return _MEMORY_LIMIT
+
+
+def _nbytes(shape, dtype):
     count = 1
     for s in shape:
         count *= s
-    nbytes = count * dtype.itemsize
-    if nbytes > _MEMORY_LIMIT:
+    return count * dtype.itemsize
+
+
+def _check_allocatable(fname, what, shape, dtype):
+    # NumPy refuses any shape whose non-zero dims multiply past intp, even an empty one.
+    if _nbytes([s for s in shape if s], dtype) > np.iinfo(np.intp).max:
+        raise ValueError(f"{fname}: {what} of shape {tuple(shape)} is larger than the "
+                         f"largest array NumPy can describe")
+    nbytes = _nbytes(shape, dtype)
+    # Linux overcommits: np.empty of more than is free "succeeds" and the writes then
+    # get the process killed. Large requests are checked against what is available now.
+    limit = _MEMORY_LIMIT if nbytes < _LARGE_REQUEST else min(_MEMORY_LIMIT, _available())
+    if nbytes > limit:
         raise MemoryError(
-            f"{fname}: the result of shape {tuple(shape)} and dtype {dtype} needs "
-            f"{nbytes / 2**30:.3g} GiB, more than this machine's memory")
+            f"{fname}: {what} of shape {tuple(shape)} and dtype {dtype} needs "
+            f"{nbytes / 2**30:.3g} GiB, more than this machine's available memory "
+            f"({limit / 2**30:.3g} GiB)")
+
+
+def _needs_copy(arr, dtype):
+    return arr.dtype != dtype or not arr.flags.c_contiguous
 
 
 def _output_size_padding(fname, output_size, nd, base, stride, dilation):
@@ -322,7 +356,12 @@ def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilatio
                 raise ValueError(f"{fname}: out shares memory with {name}; "
                                  f"pass a separate array")
     else:
-        _check_allocatable(fname, shape, dtype)
+        _check_allocatable(fname, "the result", shape, dtype)
+    # Inputs are converted to contiguous arrays of the compute dtype; a broadcast
+    # (zero-stride) view can be far larger than the memory behind it.
+    for name, arr in (("input", x), ("weight", w), ("bias", b)):
+        if arr is not None and _needs_copy(arr, dtype):
+            _check_allocatable(fname, f"a contiguous {dtype} copy of {name}", arr.shape, dtype)
 
     x = np.ascontiguousarray(x, dtype=dtype)
     if unbatched:

@@ -20,6 +20,8 @@ bit-identical for any ``num_threads``.
 # boundscheck/wraparound/initializedcheck on); they are recorded in the .pxi below.
 include "_build_config.pxi"
 
+import threading
+
 import numpy as np
 
 cimport numpy as cnp
@@ -31,6 +33,7 @@ from _openmp_helpers cimport DECONV_CORE_OPENMP, omp_get_max_threads, omp_get_th
 from deconv_kernels cimport (
     DC_CLONES_ENABLED, dc_idx, dc_plan, dc_plan_build, dc_plan_free,
     dc_row_direct_f32, dc_row_direct_f64, dc_row_gather_f32, dc_row_gather_f64,
+    dc_row_ola_f32, dc_row_ola_f64,
 )
 
 cnp.import_array()
@@ -39,7 +42,7 @@ cnp.import_array()
 # Planner constants (calibrated on benchmarks/workloads.json, 2 threads, Zen 4).
 # GEMM path when the per-group channel reduction is wide enough for BLAS to win.
 cdef dc_idx GEMM_MIN_CIN_G = 16          # C_in per group
-cdef dc_idx GEMM_MIN_CHANNEL_PRODUCT = 128  # C_in_g * C_out_g
+cdef dc_idx GEMM_MIN_CHANNEL_PRODUCT = 64  # C_in_g * C_out_g
 cdef dc_idx COLS_MAX_BYTES = 64 << 20    # bound of the GEMM column buffer
 cdef dc_idx SERIAL_MAX_WORK = 1 << 15    # below this many MACs+outputs: 1 thread
 # The gather right after a multithreaded BLAS call competes with BLAS worker threads
@@ -47,6 +50,13 @@ cdef dc_idx SERIAL_MAX_WORK = 1 << 15    # below this many MACs+outputs: 1 threa
 # as cores that costs a scheduler time slice (~5 ms) per call.  So the gather runs
 # on one thread unless a chunk has this many tap additions.
 cdef dc_idx GATHER_PARALLEL_MIN_WORK = 1 << 24
+# 1-D, dilation 1, kernel at least this long: GEMM in the taps-last orientation and an
+# overlap-add with contiguous runs instead of the phase-major gather (inverse STFT).
+cdef dc_idx OLA_MIN_KERNEL = 16
+
+# Per-Python-thread GEMM column buffer, reused across calls (no page faults on every
+# call); at most COLS_MAX_BYTES is kept per thread.
+_tls = threading.local()
 
 cdef enum:
     PATH_AUTO = 0
@@ -107,6 +117,7 @@ def build_info():
             "cols_max_bytes": COLS_MAX_BYTES,
             "serial_max_work": SERIAL_MAX_WORK,
             "gather_parallel_min_work": GATHER_PARALLEL_MIN_WORK,
+            "ola_min_kernel": OLA_MIN_KERNEL,
         },
     }
 
@@ -146,7 +157,8 @@ cdef int _conv(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray o
     if g.N == 0 or g.cout == 0:
         return 0
     if dc_plan_build(&plan, tr, g.n, g.k, g.s, g.d, g.pb, g.no) != 0:
-        raise MemoryError("deconv_core: out of memory building the kernel plan")
+        raise MemoryError(f"deconv_core: out of memory building the kernel plan (input "
+                          f"shape {(<object> x).shape}, output shape {(<object> out).shape})")
     try:
         rows = g.N * g.cout * g.no[0] * g.no[1]
         work = g.N * g.cout * (g.cin_g * plan.taps_total + g.pout)
@@ -160,9 +172,9 @@ cdef int _conv(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray o
         if tr and path == PATH_GEMM:
             _gemm_transposed(x, w, bias, out, &g, &plan, nt)
         elif cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
-            _direct[float](tr, _flat(x), _flat(w), _flat(bias), _flat(out), &g, &plan, nt)
+            _direct[float](tr, _flat(x), _flat(w), bias, out, &g, &plan, nt)
         else:
-            _direct[double](tr, _flat(x), _flat(w), _flat(bias), _flat(out), &g, &plan, nt)
+            _direct[double](tr, _flat(x), _flat(w), bias, out, &g, &plan, nt)
     finally:
         dc_plan_free(&plan)
     return 0
@@ -176,66 +188,15 @@ cdef int _plan_path(bint tr, Geometry *g) noexcept:
     return PATH_DIRECT
 
 
-cdef inline object _flat(object a):
-    """1-D view of a C-contiguous array (None stays None)."""
-    return None if a is None else cnp.PyArray_Ravel(<cnp.ndarray> a, cnp.NPY_CORDER)
+cdef inline object _flat(cnp.ndarray a):
+    """1-D view of a C-contiguous array."""
+    return cnp.PyArray_Ravel(a, cnp.NPY_CORDER)
 
 
 cdef inline const floating *_cptr(const floating[::1] v) noexcept:
     if v is None or v.shape[0] == 0:
         return NULL
     return &v[0]
-
-
-cdef floating *_thread_buffers(int nt, dc_idx acc_len, floating *dummy) except NULL:
-    cdef floating *buf = <floating *> malloc(nt * acc_len * sizeof(floating) + 64)
-    if buf == NULL:
-        raise MemoryError("deconv_core: out of memory for per-thread row buffers")
-    return buf
-
-
-cdef int _direct(bint tr, const floating[::1] xv, const floating[::1] wv,
-                 const floating[::1] bv, floating[::1] ov, Geometry *g, dc_plan *p,
-                 int nt) except -1:
-    cdef const floating *xp = _cptr(xv)
-    cdef const floating *wp = _cptr(wv)
-    cdef const floating *bp = _cptr(bv)
-    cdef floating *op = &ov[0]
-    cdef dc_idx rows = g.N * g.cout * g.no[0] * g.no[1]
-    cdef dc_idx acc_len = p.acc_len, no0 = g.no[0], no1 = g.no[1], no2 = g.no[2]
-    cdef dc_idx cin = g.cin, cout = g.cout, cin_g = g.cin_g, cout_g = g.cout_g
-    cdef dc_idx K = g.K, pin = g.pin, hin = g.n[1], win = g.n[2], kh = g.k[1], kw = g.k[2]
-    cdef dc_idx w_ci_stride = cout_g * K if tr else K
-    cdef dc_idx r, t, oh, od, co, n, grp
-    cdef const floating *xb
-    cdef const floating *wb
-    cdef floating bval
-    cdef floating *acc
-    cdef floating *buf = _thread_buffers(nt, acc_len, op)
-    with nogil, parallel(num_threads=nt):
-        for r in prange(rows, schedule='static'):
-            acc = buf + omp_get_thread_num() * acc_len
-            oh = r % no1
-            t = r // no1
-            od = t % no0
-            t = t // no0
-            co = t % cout
-            n = t // cout
-            grp = co // cout_g
-            xb = xp + (n * cin + grp * cin_g) * pin
-            if tr:
-                wb = wp + (grp * cin_g * cout_g + co - grp * cout_g) * K
-            else:
-                wb = wp + co * cin_g * K
-            bval = bp[co] if bp != NULL else 0
-            if floating is float:
-                dc_row_direct_f32(p, acc, op + r * no2, bval, xb, pin, wb, w_ci_stride,
-                                  cin_g, hin, win, kh, kw, od, oh)
-            else:
-                dc_row_direct_f64(p, acc, op + r * no2, bval, xb, pin, wb, w_ci_stride,
-                                  cin_g, hin, win, kh, kw, od, oh)
-    free(buf)
-    return 0
 
 
 cdef int _gemm_transposed(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
@@ -248,10 +209,11 @@ cdef int _gemm_transposed(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray
     cdef dc_idx n0, nb
     cdef int gather_nt
     x4 = x.reshape(N, G, cin_g, pin)
+    if (g.n[0] * g.n[1] * g.k[0] * g.k[1] * g.no[0] * g.no[1] == 1 and g.d[2] == 1
+            and g.k[2] >= OLA_MIN_KERNEL):
+        return _gemm_ola(x, x4, w.reshape(G, cin_g, cok), bias, out, g, nb_max)
     wt = w.reshape(G, cin_g, cok).transpose(0, 2, 1)       # (G, C_out_g*K, C_in_g)
-    colsbuf = np.empty(g.cout * g.K * nb_max * pin, dtype=x.dtype)
-    flat_out = _flat(out)
-    flat_bias = _flat(bias)
+    colsbuf = _cols_buffer(g.cout * g.K * nb_max * pin, x.dtype)
     for n0 in range(0, N, nb_max):
         nb = min(nb_max, N - n0)
         cols = colsbuf[:g.cout * g.K * nb * pin]
@@ -266,27 +228,109 @@ cdef int _gemm_transposed(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray
             np.matmul(wt, xg, out=cols.reshape(G, cok, nb * pin))
         gather_nt = nt if nb * g.cout * p.taps_total >= GATHER_PARALLEL_MIN_WORK else 1
         if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
-            _gather[float](cols, flat_bias, flat_out, g, p, n0, nb, gather_nt)
+            _gather[float](cols, bias, out, g, p, n0, nb, gather_nt)
         else:
-            _gather[double](cols, flat_bias, flat_out, g, p, n0, nb, gather_nt)
+            _gather[double](cols, bias, out, g, p, n0, nb, gather_nt)
     return 0
 
 
-cdef int _gather(const floating[::1] cv, const floating[::1] bv, floating[::1] ov,
-                 Geometry *g, dc_plan *p, dc_idx n0, dc_idx nb, int nt) except -1:
+cdef int _gemm_ola(cnp.ndarray x, object x4, object w3, object bias, cnp.ndarray out,
+                   Geometry *g, dc_idx nb_max) except -1:
+    """1-D long kernels: colsT (nb, G, P, C_out_g*K) = X^T @ W, then overlap-add."""
+    cdef dc_idx N = g.N, G = g.groups, pin = g.pin, cok = g.cout_g * g.K, n0, nb
+    colsbuf = _cols_buffer(g.cout * g.K * nb_max * pin, x.dtype)
+    for n0 in range(0, N, nb_max):
+        nb = min(nb_max, N - n0)
+        colsT = colsbuf[:nb * G * pin * cok]
+        if nb == 1 and G == 1:
+            np.matmul(x4[n0, 0].T, w3[0], out=colsT.reshape(pin, cok))
+        else:
+            np.matmul(x4[n0:n0 + nb].transpose(0, 1, 3, 2), w3,
+                      out=colsT.reshape(nb, G, pin, cok))
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+            _ola[float](colsT, bias, out, g, n0, nb)
+        else:
+            _ola[double](colsT, bias, out, g, n0, nb)
+    return 0
+
+
+cdef int _ola(const floating[::1] cv, const floating[::1] bv, cnp.ndarray out,
+              Geometry *g, dc_idx n0, dc_idx nb) except -1:
+    """Serial (see GATHER_PARALLEL_MIN_WORK): one overlap-add per (n, c_out) row."""
     cdef const floating *cp = &cv[0]
     cdef const floating *bp = _cptr(bv)
-    cdef floating *op = &ov[0]
+    cdef floating *op = <floating *> cnp.PyArray_DATA(out)
+    cdef dc_idx cout = g.cout, cout_g = g.cout_g, G = g.groups, pin = g.pin
+    cdef dc_idx k = g.k[2], cok = cout_g * k, nout = g.no[2], r, n, co, grp
+    cdef floating bval
+    with nogil:
+        for r in range(nb * cout):
+            n = r // cout
+            co = r % cout
+            grp = co // cout_g
+            bval = bp[co] if bp != NULL else 0
+            if floating is float:
+                dc_row_ola_f32(cp + (n * G + grp) * pin * cok + (co - grp * cout_g) * k,
+                               pin, cok, k, g.s[2], g.pb[2], nout, bval,
+                               op + ((n0 + n) * cout + co) * nout)
+            else:
+                dc_row_ola_f64(cp + (n * G + grp) * pin * cok + (co - grp * cout_g) * k,
+                               pin, cok, k, g.s[2], g.pb[2], nout, bval,
+                               op + ((n0 + n) * cout + co) * nout)
+    return 0
+
+
+cdef object _cols_buffer(dc_idx size, object dtype):
+    buf = getattr(_tls, "cols", None)
+    if buf is None or buf.dtype != dtype or buf.shape[0] < size:
+        buf = np.empty(size, dtype=dtype)
+        if buf.nbytes <= COLS_MAX_BYTES:
+            _tls.cols = buf
+    return buf
+
+
+cdef int _direct(bint tr, const floating[::1] xv, const floating[::1] wv,
+                 const floating[::1] bv, cnp.ndarray out, Geometry *g, dc_plan *p,
+                 int nt) except -1:
+    # out is written through its data pointer (C-contiguous, dtype checked by the
+    # wrapper); inputs go through typed memoryviews.
+    _rows(tr, False, _cptr(xv), _cptr(wv), _cptr(bv), <floating *> cnp.PyArray_DATA(out),
+          g, p, 0, g.N, nt)
+    return 0
+
+
+cdef int _gather(const floating[::1] cv, const floating[::1] bv, cnp.ndarray out,
+                 Geometry *g, dc_plan *p, dc_idx n0, dc_idx nb, int nt) except -1:
+    _rows(True, True, &cv[0], NULL, _cptr(bv), <floating *> cnp.PyArray_DATA(out),
+          g, p, n0, nb, nt)
+    return 0
+
+
+cdef int _rows(bint tr, bint gather, const floating *src, const floating *wp,
+               const floating *bp, floating *op, Geometry *g, dc_plan *p, dc_idx n0,
+               dc_idx nb, int nt) except -1:
+    """Every output row (n, c_out, depth, height) of samples n0..n0+nb-1, in parallel.
+
+    direct: src is x, wp the weights.  gather: src is the GEMM column block
+    (C_out*K, nb*P) of these samples.  One row = one call, so one thread.
+    """
     cdef dc_idx no0 = g.no[0], no1 = g.no[1], no2 = g.no[2], cout = g.cout
     cdef dc_idx rows = nb * cout * no0 * no1
     cdef dc_idx acc_len = p.acc_len, K = g.K, pin = g.pin
+    cdef dc_idx cin = g.cin, cin_g = g.cin_g, cout_g = g.cout_g
     cdef dc_idx hin = g.n[1], win = g.n[2], kh = g.k[1], kw = g.k[2]
-    cdef dc_idx out_base = n0 * cout * no0 * no1 * no2
-    cdef dc_idx r, t, oh, od, co, n
-    cdef const floating *cb
+    cdef dc_idx w_ci_stride = cout_g * K if tr else K
+    cdef floating *out0 = op + n0 * cout * no0 * no1 * no2
+    cdef dc_idx r, t, oh, od, co, n, grp
+    cdef const floating *xb
+    cdef const floating *wb
     cdef floating bval
     cdef floating *acc
-    cdef floating *buf = _thread_buffers(nt, acc_len, op)
+    cdef floating *buf = <floating *> malloc(nt * acc_len * sizeof(floating) + 64)
+    if buf == NULL:
+        raise MemoryError(f"deconv_core: out of memory for {nt} per-thread row buffers of "
+                          f"{acc_len} elements (output shape "
+                          f"{(nb, g.cout, g.no[0], g.no[1], g.no[2])})")
     with nogil, parallel(num_threads=nt):
         for r in prange(rows, schedule='static'):
             acc = buf + omp_get_thread_num() * acc_len
@@ -296,13 +340,27 @@ cdef int _gather(const floating[::1] cv, const floating[::1] bv, floating[::1] o
             t = t // no0
             co = t % cout
             n = t // cout
-            cb = cp + (co * K * nb + n) * pin
             bval = bp[co] if bp != NULL else 0
-            if floating is float:
-                dc_row_gather_f32(p, acc, op + out_base + r * no2, bval, cb, nb * pin,
-                                  hin, win, kh, kw, od, oh)
+            if gather:
+                xb = src + (co * K * nb + n) * pin
+                if floating is float:
+                    dc_row_gather_f32(p, acc, out0 + r * no2, bval, xb, nb * pin,
+                                      hin, win, kh, kw, od, oh)
+                else:
+                    dc_row_gather_f64(p, acc, out0 + r * no2, bval, xb, nb * pin,
+                                      hin, win, kh, kw, od, oh)
+                continue
+            grp = co // cout_g
+            xb = src + (n * cin + grp * cin_g) * pin
+            if tr:
+                wb = wp + (grp * cin_g * cout_g + co - grp * cout_g) * K
             else:
-                dc_row_gather_f64(p, acc, op + out_base + r * no2, bval, cb, nb * pin,
-                                  hin, win, kh, kw, od, oh)
+                wb = wp + co * cin_g * K
+            if floating is float:
+                dc_row_direct_f32(p, acc, out0 + r * no2, bval, xb, pin, wb, w_ci_stride,
+                                  cin_g, hin, win, kh, kw, od, oh)
+            else:
+                dc_row_direct_f64(p, acc, out0 + r * no2, bval, xb, pin, wb, w_ci_stride,
+                                  cin_g, hin, win, kh, kw, od, oh)
     free(buf)
     return 0

@@ -11,9 +11,9 @@
  * For a transposed convolution the runs come from the phase (sub-pixel)
  * decomposition: the output row is accumulated phase-major in acc (all outputs
  * o = q + m*s of residue q next to each other) so that x and acc are both read with
- * unit stride, and perm[] interleaves the phases once when the row is written.  No
+ * unit stride, and the phases are interleaved once when the row is written.  No
  * inserted zero is ever multiplied and no tap that misses the input is visited.
- * For a forward convolution xstride = s and perm is the identity.
+ * For a forward convolution xstride = s and acc is in output order (one phase).
  *
  * Each output row is produced by exactly one call, in a fixed order, so results do
  * not depend on how rows are spread over threads.
@@ -37,8 +37,7 @@ typedef struct {
     dc_went *went;           /* width runs                                 */
     dc_idx nwent;
     dc_idx xstride;          /* 1 (transposed) or s (forward)              */
-    dc_idx *perm;            /* out[o] = acc[perm[o]]                      */
-    int identity;            /* perm[o] == o for all o                     */
+    dc_idx phases;           /* acc is phase-major over this many phases   */
     dc_idx acc_len;          /* == output width                            */
     dc_idx taps_total;       /* MACs per (n, c_out, c_in) over the output  */
     void *mem;
@@ -100,14 +99,9 @@ static void dc_fill_pairs(int tr, dc_idx n, dc_idx k, dc_idx s, dc_idx d, dc_idx
 static dc_idx dc_fill_width(dc_plan *p, int tr, dc_idx n, dc_idx k, dc_idx s, dc_idx d,
                             dc_idx pb, dc_idx nout) {
     dc_idx total = 0, nw = 0;
-    p->identity = !tr || s == 1;
+    p->phases = tr ? s : 1;
     if (tr) {
-        /* phase q holds outputs q, q+s, ...; base[q] = its offset in acc */
-        for (dc_idx o = 0; o < nout; o++) {
-            dc_idx q = o % s, full = nout / s, rem = nout % s;
-            dc_idx base = q * full + (q < rem ? q : rem);
-            p->perm[o] = base + o / s;
-        }
+        /* phase q holds outputs q, q+s, ...; base = its offset in acc */
         for (dc_idx t = 0; t < k; t++) {
             dc_idx q = (t * d - pb) % s;
             if (q < 0) q += s;
@@ -125,7 +119,6 @@ static dc_idx dc_fill_width(dc_plan *p, int tr, dc_idx n, dc_idx k, dc_idx s, dc
         }
         p->xstride = 1;
     } else {
-        for (dc_idx o = 0; o < nout; o++) p->perm[o] = o;
         for (dc_idx t = 0; t < k; t++) {
             dc_idx off = t * d - pb;                   /* x index = o*s + off */
             dc_idx lo = off >= 0 ? 0 : (-off + s - 1) / s;
@@ -149,7 +142,7 @@ static int dc_plan_build(dc_plan *p, int tr, const dc_idx *n, const dc_idx *k,
                          const dc_idx *no) {
     dc_idx cd = dc_count_pairs(tr, n[0], k[0], s[0], d[0], pb[0], no[0]);
     dc_idx ch = dc_count_pairs(tr, n[1], k[1], s[1], d[1], pb[1], no[1]);
-    size_t words = (size_t)(no[0] + 1 + 2 * cd + no[1] + 1 + 2 * ch + no[2]);
+    size_t words = (size_t)(no[0] + 1 + 2 * cd + no[1] + 1 + 2 * ch);
     size_t bytes = words * sizeof(dc_idx) + (size_t)k[2] * sizeof(dc_went);
     char *mem = (char *)malloc(bytes ? bytes : 1);
     if (!mem) return -1;
@@ -159,7 +152,6 @@ static int dc_plan_build(dc_plan *p, int tr, const dc_idx *n, const dc_idx *k,
     p->dpairs = p->dptr + no[0] + 1;
     p->hptr = p->dpairs + 2 * cd;
     p->hpairs = p->hptr + no[1] + 1;
-    p->perm = p->hpairs + 2 * ch;
     p->acc_len = no[2];
     dc_fill_pairs(tr, n[0], k[0], s[0], d[0], pb[0], no[0], p->dptr, p->dpairs);
     dc_fill_pairs(tr, n[1], k[1], s[1], d[1], pb[1], no[1], p->hptr, p->hpairs);

@@ -27,3 +27,7 @@ cdef extern from "deconv_kernels.h" nogil:
     void dc_row_gather_f64(const dc_plan *p, double *acc, double *out_row, double bias,
                            const double *cols, dc_idx col_t_stride, dc_idx hin,
                            dc_idx win, dc_idx kh, dc_idx kw, dc_idx od, dc_idx oh)
+    void dc_row_ola_f32(const float *colsT, dc_idx n_in, dc_idx row_stride, dc_idx k,
+                        dc_idx s, dc_idx pb, dc_idx nout, float bias, float *out_row)
+    void dc_row_ola_f64(const double *colsT, dc_idx n_in, dc_idx row_stride, dc_idx k,
+                        dc_idx s, dc_idx pb, dc_idx nout, double bias, double *out_row)

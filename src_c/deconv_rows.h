@@ -19,15 +19,27 @@ static inline void DC_FN(dc_add)(dc_idx n, const DC_T *restrict x, DC_T *restric
     for (dc_idx m = 0; m < n; m++) y[m] += x[m];
 }
 
-/* out_row[o] = bias + acc[perm[o]] */
+/* out_row = bias + acc, interleaving the phases: output o = q + m*s is acc[base_q + m]
+ * with base_q the number of outputs of the phases before q. */
 static inline void DC_FN(dc_finish)(const dc_plan *p, const DC_T *restrict acc,
                                     DC_T *restrict out_row, DC_T bias) {
-    dc_idx n = p->acc_len;
-    if (p->identity) {
+    dc_idx n = p->acc_len, s = p->phases;
+    if (s == 1) {
         for (dc_idx o = 0; o < n; o++) out_row[o] = bias + acc[o];
+    } else if (s == 2) {
+        const DC_T *restrict a1 = acc + (n + 1) / 2;
+        for (dc_idx m = 0; m < n / 2; m++) {
+            out_row[2 * m] = bias + acc[m];
+            out_row[2 * m + 1] = bias + a1[m];
+        }
+        if (n & 1) out_row[n - 1] = bias + acc[n / 2];
     } else {
-        const dc_idx *restrict perm = p->perm;
-        for (dc_idx o = 0; o < n; o++) out_row[o] = bias + acc[perm[o]];
+        const DC_T *a = acc;
+        for (dc_idx q = 0; q < s && q < n; q++) {
+            dc_idx m = 0;
+            for (dc_idx o = q; o < n; o += s) out_row[o] = bias + a[m++];
+            a += m;
+        }
     }
 }
 
@@ -79,6 +91,23 @@ DC_CLONES static void DC_FN(dc_row_gather)(
         }
     }
     DC_FN(dc_finish)(p, acc, out_row, bias);
+}
+
+/* Overlap-add row for 1-D, dilation-1 problems with long kernels (inverse STFT
+ * shape), after the GEMM in the "taps last" orientation: colsT[i * row_stride + t]
+ * is the contribution of input i, tap t, and lands on output i*s - pb + t, so each
+ * input adds one contiguous run of up to k outputs, in a fixed order. */
+DC_CLONES static void DC_FN(dc_row_ola)(
+        const DC_T *colsT, dc_idx n_in, dc_idx row_stride, dc_idx k, dc_idx s, dc_idx pb,
+        dc_idx nout, DC_T bias, DC_T *restrict out_row) {
+    for (dc_idx o = 0; o < nout; o++) out_row[o] = bias;
+    for (dc_idx i = 0; i < n_in; i++) {
+        dc_idx start = i * s - pb;
+        dc_idx lo = start < 0 ? -start : 0;
+        dc_idx hi = nout - start < k ? nout - start : k;
+        if (hi > lo)
+            DC_FN(dc_add)(hi - lo, colsT + i * row_stride + lo, out_row + start + lo);
+    }
 }
 
 #undef DC_FN

@@ -63,3 +63,13 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def subprocess_env(**extra):
+    """Environment for a child Python that imports the same deconv_core as this run."""
+    import os as _os
+    root = _os.path.dirname(_os.path.dirname(_os.path.abspath(deconv_core.__file__)))
+    path = _os.environ.get("PYTHONPATH")
+    env = dict(_os.environ, PYTHONPATH=root + (_os.pathsep + path if path else ""))
+    env.update(extra)
+    return env

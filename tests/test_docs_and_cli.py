@@ -8,6 +8,7 @@ import pytest
 
 import deconv_core
 from deconv_core import _backend, _config, api, lesson, sizes
+from conftest import subprocess_env
 
 
 @pytest.mark.parametrize("module", [api, lesson, sizes, _backend, _config],
@@ -26,7 +27,7 @@ def test_docstring_examples(backend, module):
 
 
 def test_main_job_prints_lesson_and_timing():
-    env = dict(os.environ)
+    env = subprocess_env()
     proc = subprocess.run([sys.executable, "-m", "deconv_core", "--repeat", "3"],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr

@@ -33,6 +33,7 @@ T_CASES = [
     (dict(groups=1.0), TypeError, ["groups=1.0"]),
     (dict(num_threads=-1), ValueError, ["num_threads=-1"]),
     (dict(num_threads=0), ValueError, ["num_threads=0"]),
+    (dict(num_threads=2**31), ValueError, ["num_threads=2147483648", "an int from 1 to"]),
     (dict(num_threads=2.5), TypeError, ["num_threads=2.5"]),
     (dict(num_threads="4"), TypeError, ["num_threads='4'"]),
     (dict(bias=np.ones(3)), ValueError, ["bias", "(3,)", "(2,)"]),
@@ -114,8 +115,15 @@ def test_read_only_out_is_refused(backend):
 def test_too_large_output_is_memory_error_before_allocation(backend):
     # 1 x 1 x (2**20 * 2**20) float64 = 8 TiB: refused without trying to allocate it.
     x = np.lib.stride_tricks.as_strided(np.zeros(1), (1, 1, 2**20, 2**20), (8, 8, 0, 0))
-    with pytest.raises(MemoryError, match=r"shape \(1, 1, 2097152, 2097152\)"):
+    with pytest.raises(MemoryError, match=r"result of shape \(1, 1, 2097152, 2097152\)"):
         dc.conv_transpose2d(x, np.ones((1, 1, 2, 2)), stride=2)
+
+
+def test_huge_broadcast_input_is_memory_error_before_copy(backend):
+    # A zero-stride view of 2**44 float64 elements would need a 128 TiB contiguous copy.
+    x = np.broadcast_to(np.zeros(1), (1, 1, 2**22, 2**22))
+    with pytest.raises(MemoryError, match=r"copy of input of shape \(1, 1, 4194304, 4194304\)"):
+        dc.conv2d(x, np.ones((1, 1, 2, 2)), stride=2**20)
 
 
 def test_size_functions_errors():
@@ -137,3 +145,10 @@ def test_backend_env_var_is_validated(monkeypatch):
         _backend._initial()
     with pytest.raises(ValueError, match="backend 'gpu'"):
         _backend.load("gpu")
+
+
+def test_empty_but_unrepresentable_output_is_value_error(backend):
+    # A legal (empty) input whose empty output NumPy could not describe: 2**63 elements.
+    x = np.broadcast_to(np.zeros(1), (0, 1, 2**59))
+    with pytest.raises(ValueError, match=r"result of shape \(0, 1, 9223372036854775793\)"):
+        dc.conv_transpose1d(x, np.ones((1, 1, 1)), stride=16)

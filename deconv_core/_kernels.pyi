@@ -1,0 +1,26 @@
+"""Type stubs of the compiled extension deconv_core._kernels (see src_c/_kernels.pyx)."""
+from typing import Any, Optional, Sequence, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+_Float = npt.NDArray[np.floating[Any]]
+
+def conv_transpose(
+    x: _Float,
+    w: _Float,
+    bias: Optional[_Float],
+    out: _Float,
+    stride: Sequence[int],
+    pads: Sequence[Tuple[int, int]],
+    dilation: Sequence[int],
+    groups: int,
+    num_threads: int,
+    *,
+    _path: int = ...,
+) -> None: ...
+conv = conv_transpose  # same signature; weight layout (C_out, C_in/groups, *k)
+
+def openmp_enabled() -> bool: ...
+def max_threads() -> int: ...
+def build_info() -> dict[str, Any]: ...

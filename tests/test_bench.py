@@ -1,0 +1,162 @@
+"""The benchmark harness (deconv_core.bench), run in-process with --quick on small workloads."""
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from deconv_core import bench
+
+SEED = "seed_3x3_k2_s2_p1"
+SMALL = "s3_k3_p2_16ch_b4"
+FAST = ["--quick", "--repeat", "2", "--warmup", "1", "--min-sample-ms", "2",
+        "--gemm-size", "64"]
+
+
+@pytest.fixture
+def torch_threads():
+    """Restore PyTorch's thread settings the harness changes."""
+    torch = pytest.importorskip("torch")
+    saved = torch.get_num_threads()
+    yield torch
+    torch.set_num_threads(saved)
+
+
+def _run(tmp_path, *args):
+    out = tmp_path / "out"
+    rc = bench.main([*FAST, "--out", str(out), *args])
+    doc = json.loads((out / "results.json").read_text())
+    return rc, doc, out
+
+
+def test_quick_run_writes_json_markdown_and_reports_skipped_peer(tmp_path, torch_threads,
+                                                                 monkeypatch, capsys):
+    # onnxruntime "not installed": importing it fails; jax is simply not requested.
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    rc, doc, out = _run(tmp_path, "--workloads", f"{SEED},{SMALL}",
+                        "--peers", "torch,onnxruntime")
+    printed = capsys.readouterr().out
+    assert rc == 0
+    assert {"machine", "settings", "contenders", "gemm", "workloads", "geomean_ratio",
+            "failures", "elapsed_s"} <= doc.keys()
+    for key in ("cpu_model", "cpu_count", "numpy", "deconv_core_backend", "date"):
+        assert key in doc["machine"]
+    assert doc["settings"]["threads"] == 2
+    assert doc["contenders"]["torch"]["status"] == "ok"
+    assert doc["contenders"]["torch"]["num_threads"] == 2
+    ort = doc["contenders"]["onnxruntime"]
+    assert ort["status"] == "skipped" and "not installed" in ort["reason"]
+    assert doc["contenders"]["jax"]["status"] == "skipped"
+    assert "onnxruntime: skipped (not installed" in printed
+    assert set(doc["gemm"]) == {"float32", "float64"} and doc["gemm"]["float32"]["gflops"] > 0
+
+    assert [w["name"] for w in doc["workloads"]] == [SEED, SMALL]
+    for w in doc["workloads"]:
+        torch_c = w["contenders"]["torch"]
+        assert torch_c["check"] == "ok" and torch_c["max_abs_err"] <= w["tolerance"]
+        assert len(torch_c["times_s"]) == 2 and torch_c["median_s"] > 0
+        # the inner loop was scaled so a sample of the tiny seed lasts the minimum
+        assert torch_c["inner"] * torch_c["median_s"] >= 0.5 * 2e-3
+        assert w["contenders"]["onnxruntime"]["status"] == "skipped"
+        assert w["fastest_peer"] == "torch"
+        assert w["ratio"] == pytest.approx(
+            torch_c["median_s"] / w["contenders"][bench.DC if w["deconv_core_backend"] ==
+                                                  "compiled" else bench.DC_NUMPY]["median_s"])
+        assert w["peak_fraction"] is not None and not w["failures"]
+
+    md = (out / "results.md").read_text()
+    assert "| workload |" in md and "fastest peer" in md and "ratio" in md
+    assert f"| {SEED} |" in md and f"| {SMALL} |" in md
+    assert "geometric mean" in md and "onnxruntime: skipped" in md
+    assert SEED in printed and "geometric mean" in printed
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert not (out / "ratios.png").exists()
+    else:
+        assert (out / "ratios.png").stat().st_size > 0
+
+
+def test_wrong_contender_fails_loudly(tmp_path, monkeypatch, capsys):
+    from deconv_core import conv_transpose2d
+
+    def wrong(spec, x, w, threads):
+        kw = bench._conv_kwargs(spec)
+        return lambda: conv_transpose2d(x, w, **kw) * np.float32(1.01)
+
+    monkeypatch.setitem(bench._EXTRA_CONTENDERS, "wrong", wrong)
+    rc, doc, out = _run(tmp_path, "--workloads", SEED, "--peers", "none", "--no-chart")
+    assert rc == 1
+    assert doc["failures"] == {SEED: ["wrong"]}
+    c = doc["workloads"][0]["contenders"]
+    assert c["wrong"]["check"] == "FAIL" and c[bench.DC_NUMPY]["check"] == "ok"
+    assert "DISAGREES" in capsys.readouterr().out
+    assert "FAIL" in (out / "results.md").read_text()
+    # --no-check reports the disagreement but does not fail the run
+    rc, doc, _ = _run(tmp_path, "--workloads", SEED, "--peers", "none", "--no-chart",
+                      "--no-check")
+    assert rc == 0 and doc["failures"] == {SEED: ["wrong"]}
+
+
+def test_scaling_runs_a_one_thread_pass(tmp_path):
+    rc, doc, out = _run(tmp_path, "--workloads", SEED, "--peers", "none", "--no-chart",
+                        "--scaling")
+    assert rc == 0
+    sc = doc["scaling"]
+    assert sc["threads"] == [1, 2] and sc["speedup"][SEED][bench.DC_NUMPY] > 0
+    one = json.loads((out / "threads1" / "results.json").read_text())
+    assert one["settings"]["threads"] == 1
+    assert "Speed-up from 1 to 2 threads" in (out / "results.md").read_text()
+
+
+@pytest.mark.parametrize("peer", ["torch", "onnxruntime", "jax"])
+def test_peer_formulations_match_reference(peer, monkeypatch):
+    """Each peer's call, on settings the workloads do not cover (dilation, output_padding,
+    groups, 1-D and 3-D), agrees with the reference."""
+    pytest.importorskip({"onnxruntime": "onnxruntime", "torch": "torch", "jax": "jax"}[peer])
+    if peer == "onnxruntime":
+        pytest.importorskip("onnx")
+    for k in bench._JAX_ENV:
+        monkeypatch.delenv(k, raising=False)   # _load_jax sets them; restored afterwards
+    load, setup, _ = bench.CONTENDERS[peer]
+    saved = None
+    if peer == "torch":
+        import torch
+        saved = torch.get_num_threads()
+    try:
+        load(1)
+        base = dict(N=2, Cin=4, Cout=6, kernel=3, stride=2, padding=1, groups=2, dilation=2,
+                    output_padding=1, dtype="float32")
+        for size in ([7], [5, 6], [3, 4, 5]):
+            spec = dict(base, size=size)
+            x, w = bench._inputs(spec, 3)
+            ref = bench._reference(spec, x, w)
+            got = np.asarray(setup(spec, x, w, 1)())
+            assert got.shape == ref.shape
+            np.testing.assert_allclose(got, ref, atol=1e-4, rtol=1e-4, err_msg=f"{peer} {size}")
+    finally:
+        if saved is not None:
+            torch.set_num_threads(saved)
+
+
+def test_onnxruntime_float64_is_reported_unsupported():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    spec = dict(N=1, Cin=2, Cout=2, size=[4, 4], kernel=2, stride=2, padding=0, groups=1,
+                dilation=1, output_padding=0, dtype="float64")
+    x, w = bench._inputs(spec, 0)
+    with pytest.raises(bench.Unsupported, match="float64"):
+        bench._setup_onnxruntime(spec, x, w, 1)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--workloads", "nope"], "unknown workload"),
+    (["--peers", "tensorflow"], "unknown tensorflow"),
+    (["--threads", "0"], "must be >= 1"),
+])
+def test_bad_arguments(tmp_path, args, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        bench.main([*args, "--out", str(tmp_path)])
+    assert message in str(exc.value) + capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "results.json")

@@ -1,0 +1,367 @@
+"""Tests of the compiled kernels (deconv_core._kernels), called directly.
+
+They build their own arrays and never go through the public API module.  The
+reference is a plain NumPy scatter (one strided slice add per kernel tap, then the
+crop) that works for every padding, including negative ones; a subset is also
+checked against torch.nn.functional when torch is installed.
+
+If the extension cannot be imported the module FAILS, unless
+DECONV_CORE_BACKEND=numpy says the compiled backend is deliberately absent.
+"""
+import concurrent.futures
+import itertools
+import os
+
+import numpy as np
+import pytest
+
+if os.environ.get("DECONV_CORE_BACKEND", "").strip().lower() == "numpy":
+    _kernels = pytest.importorskip(
+        "deconv_core._kernels",
+        reason="DECONV_CORE_BACKEND=numpy: the compiled backend is not required")
+else:
+    from deconv_core import _kernels  # a missing extension is a failure here
+
+DIRECT, GEMM = 1, 2
+TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
+
+
+# ----------------------------------------------------------------------------------
+# references
+def _tap_slices(t, i_len, s, d):
+    """Full-index slices hit by tap t over inputs 0..i_len-1, one per dim."""
+    return tuple(slice(tj * dj, tj * dj + (n - 1) * sj + 1, sj)
+                 for tj, n, sj, dj in zip(t, i_len, s, d))
+
+
+def ref_conv_transpose(x, w, bias, stride, pads, dilation, groups):
+    """Zero-free scatter into the full (uncropped) output, then crop/extend."""
+    x = x.astype(np.float64)
+    w = w.astype(np.float64)
+    n_batch, c_in = x.shape[:2]
+    sp, k = x.shape[2:], w.shape[2:]
+    c_in_g, c_out_g = c_in // groups, w.shape[1]
+    full = [(n - 1) * s + d * (kk - 1) + 1 for n, kk, s, d in zip(sp, k, stride, dilation)]
+    # room for negative pads on both ends
+    lo = [max(0, -pb) for pb, _ in pads]
+    hi = [max(0, -pa) for _, pa in pads]
+    buf = np.zeros((n_batch, c_out_g * groups) + tuple(
+        f + a + b for f, a, b in zip(full, lo, hi)))
+    for g in range(groups):
+        xg = x[:, g * c_in_g:(g + 1) * c_in_g]
+        wg = w[g * c_in_g:(g + 1) * c_in_g]
+        for t in itertools.product(*[range(kk) for kk in k]):
+            contrib = np.einsum("nc...,co->no...", xg, wg[(slice(None), slice(None)) + t])
+            sl = _tap_slices(t, sp, stride, dilation)
+            sl = tuple(slice(a.start + l, a.stop + l, a.step) for a, l in zip(sl, lo))
+            buf[(slice(None), slice(g * c_out_g, (g + 1) * c_out_g)) + sl] += contrib
+    crop = tuple(slice(l + pb, l + f - pa) for l, f, (pb, pa) in zip(lo, full, pads))
+    out = buf[(slice(None), slice(None)) + crop]
+    if bias is not None:
+        out = out + bias.astype(np.float64).reshape((-1,) + (1,) * len(sp))
+    return out
+
+
+def ref_conv(x, w, bias, stride, pads, dilation, groups):
+    """Forward cross-correlation on the zero-padded input, one slice per tap."""
+    x = np.pad(x.astype(np.float64), ((0, 0), (0, 0)) + tuple(pads))
+    w = w.astype(np.float64)
+    n_batch, c_in = x.shape[:2]
+    sp, k = x.shape[2:], w.shape[2:]
+    c_out, c_in_g = w.shape[:2]
+    c_out_g = c_out // groups
+    osz = [(n - d * (kk - 1) - 1) // s + 1 for n, kk, s, d in zip(sp, k, stride, dilation)]
+    out = np.zeros((n_batch, c_out) + tuple(osz))
+    for g in range(groups):
+        xg = x[:, g * c_in_g:(g + 1) * c_in_g]
+        wg = w[g * c_out_g:(g + 1) * c_out_g]
+        for t in itertools.product(*[range(kk) for kk in k]):
+            sl = _tap_slices(t, osz, stride, dilation)
+            out[:, g * c_out_g:(g + 1) * c_out_g] += np.einsum(
+                "nc...,oc->no...", xg[(slice(None), slice(None)) + sl],
+                wg[(slice(None), slice(None)) + t])
+    if bias is not None:
+        out += bias.astype(np.float64).reshape((-1,) + (1,) * len(sp))
+    return out
+
+
+# ----------------------------------------------------------------------------------
+# random problems
+def transposed_case(rng, nd, dtype, *, negative_pads=False, big=False):
+    s = tuple(int(v) for v in rng.integers(1, 5, nd))
+    d = tuple(int(v) for v in rng.integers(1, 4, nd))
+    k = tuple(int(v) for v in rng.integers(1, 5, nd))
+    n = tuple(int(v) for v in rng.integers(1, 9 if big else 6, nd))
+    groups = int(rng.integers(1, 4))
+    c_in_g = int(rng.integers(1, 20 if big else 4))
+    c_out_g = int(rng.integers(1, 20 if big else 4))
+    pads = []
+    for j in range(nd):
+        full = (n[j] - 1) * s[j] + d[j] * (k[j] - 1) + 1
+        lo = -2 if negative_pads else 0
+        pb = int(rng.integers(lo, d[j] * (k[j] - 1) + 1))
+        op = int(rng.integers(0, max(s[j], d[j])))       # output_padding
+        pa = int(rng.integers(lo, d[j] * (k[j] - 1) + 1)) - op
+        if full - pb - pa < 1:
+            pb, pa = 0, -op
+        pads.append((pb, pa))
+    x = rng.standard_normal((int(rng.integers(1, 3)), groups * c_in_g) + n).astype(dtype)
+    w = rng.standard_normal((groups * c_in_g, c_out_g) + k).astype(dtype)
+    bias = rng.standard_normal(groups * c_out_g).astype(dtype) if rng.random() < 0.7 else None
+    return x, w, bias, s, tuple(pads), d, groups
+
+
+def transposed_out_shape(x, w, stride, pads, dilation, groups):
+    return (x.shape[0], w.shape[1] * groups) + tuple(
+        (n - 1) * s + d * (k - 1) + 1 - pb - pa
+        for n, k, s, d, (pb, pa) in zip(x.shape[2:], w.shape[2:], stride, dilation, pads))
+
+
+def run_transposed(x, w, bias, stride, pads, dilation, groups, nt=2, path=0):
+    out = np.full(transposed_out_shape(x, w, stride, pads, dilation, groups), np.nan, x.dtype)
+    _kernels.conv_transpose(x, w, bias, out, stride, pads, dilation, groups, nt, _path=path)
+    return out
+
+
+def forward_case(rng, nd, dtype):
+    s = tuple(int(v) for v in rng.integers(1, 5, nd))
+    d = tuple(int(v) for v in rng.integers(1, 4, nd))
+    k = tuple(int(v) for v in rng.integers(1, 5, nd))
+    n = tuple(int(v) + dj * (kj - 1) for v, dj, kj in zip(rng.integers(1, 7, nd), d, k))
+    groups = int(rng.integers(1, 4))
+    c_in_g, c_out_g = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    pads = tuple((int(rng.integers(0, 4)), int(rng.integers(0, 4))) for _ in range(nd))
+    x = rng.standard_normal((int(rng.integers(1, 3)), groups * c_in_g) + n).astype(dtype)
+    w = rng.standard_normal((groups * c_out_g, c_in_g) + k).astype(dtype)
+    bias = rng.standard_normal(groups * c_out_g).astype(dtype) if rng.random() < 0.7 else None
+    return x, w, bias, s, pads, d, groups
+
+
+def run_forward(x, w, bias, stride, pads, dilation, groups, nt=2):
+    osz = tuple((n + pb + pa - d * (k - 1) - 1) // s + 1 for n, k, s, d, (pb, pa)
+                in zip(x.shape[2:], w.shape[2:], stride, dilation, pads))
+    out = np.full((x.shape[0], w.shape[0]) + osz, np.nan, x.dtype)
+    _kernels.conv(x, w, bias, out, stride, pads, dilation, groups, nt)
+    return out
+
+
+# ----------------------------------------------------------------------------------
+# correctness sweeps
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("path", [DIRECT, GEMM, 0])
+def test_transposed_matches_reference(nd, dtype, path):
+    rng = np.random.default_rng(1000 * nd + 10 * path + (dtype == np.float64))
+    for _ in range(25 if nd < 3 else 12):
+        case = transposed_case(rng, nd, dtype, negative_pads=rng.random() < 0.3)
+        got = run_transposed(*case, path=path)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, ref_conv_transpose(*case), **TOL[dtype],
+                                   err_msg=repr(case[3:]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_1d_kernels(dtype):
+    """1-D long kernels (overlap-add GEMM variant on the GEMM path), inverse-STFT-like,
+    plus 2-D problems with one singleton spatial dim that must not take that variant."""
+    rng = np.random.default_rng(9)
+    for it in range(30):
+        k = int(rng.integers(16, 70))
+        s = int(rng.integers(1, k + 3))
+        groups = int(rng.integers(1, 3))
+        pb = int(rng.integers(-3, k))
+        pa = int(rng.integers(-s + 1, k)) if it % 2 else int(rng.integers(-3, k))
+        n = int(rng.integers(1, 30))
+        if (n - 1) * s + k - pb - pa < 1:
+            pb, pa = 0, 0
+        ci, co = groups * int(rng.integers(1, 20)), groups * int(rng.integers(1, 4))
+        shape = (n,) if it % 3 else (1, n)
+        kern = (k,) if it % 3 else (1, k)
+        x = rng.standard_normal((int(rng.integers(1, 4)), ci) + shape).astype(dtype)
+        w = rng.standard_normal((ci, co // groups) + kern).astype(dtype)
+        bias = rng.standard_normal(co).astype(dtype) if it % 4 else None
+        pads = ((pb, pa),) if it % 3 else ((0, 0), (pb, pa))
+        case = (x, w, bias, (s,) * len(shape), pads, (1,) * len(shape), groups)
+        ref = ref_conv_transpose(*case)
+        for path in (DIRECT, GEMM, 0):
+            np.testing.assert_allclose(run_transposed(*case, path=path), ref, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_forward_matches_reference(nd, dtype):
+    rng = np.random.default_rng(77 + nd)
+    for _ in range(25 if nd < 3 else 12):
+        case = forward_case(rng, nd, dtype)
+        got = run_forward(*case)
+        np.testing.assert_allclose(got, ref_conv(*case), **TOL[dtype], err_msg=repr(case[3:]))
+
+
+def torch_ref(name, x, w, bias, **kwargs):
+    torch = pytest.importorskip("torch")
+    t = {a: None if v is None else torch.from_numpy(v) for a, v in
+         (("input", x), ("weight", w), ("bias", bias))}
+    return getattr(torch.nn.functional, name)(**t, **kwargs).numpy()
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_transposed_matches_torch(nd):
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(5 + nd)
+    for it in range(20):
+        x, w, bias, s, pads, d, groups = transposed_case(rng, nd, np.float64)
+        padding = tuple(int(rng.integers(0, dj * (kj - 1) + 1)) for dj, kj in zip(d, w.shape[2:]))
+        op = tuple(int(rng.integers(0, max(sj, dj))) for sj, dj in zip(s, d))
+        pads = tuple((p, p - o) for p, o in zip(padding, op))  # output_padding = -after
+        try:
+            ref = torch_ref(f"conv_transpose{nd}d", x, w, bias, stride=s, padding=padding,
+                            output_padding=op, groups=groups, dilation=d)
+        except RuntimeError:  # empty output for torch: not a case we can compare
+            continue
+        for path in (DIRECT, GEMM):
+            got = run_transposed(x, w, bias, s, pads, d, groups, path=path)
+            np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_forward_matches_torch(nd):
+    rng = np.random.default_rng(50 + nd)
+    for _ in range(20):
+        x, w, bias, s, pads, d, groups = forward_case(rng, nd, np.float64)
+        xp = np.pad(x, ((0, 0), (0, 0)) + pads)
+        ref = torch_ref(f"conv{nd}d", xp, w, bias, stride=s, dilation=d, groups=groups)
+        np.testing.assert_allclose(run_forward(x, w, bias, s, pads, d, groups), ref,
+                                   rtol=1e-10, atol=1e-10)
+
+
+def test_adjoint():
+    """<conv(x), r> == <x, conv_transpose(r)>: same weight array, stride, dilation, groups."""
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        x, w, bias, s, pads, d, groups = forward_case(rng, 2, np.float64)
+        y = run_forward(x, w, None, s, pads, d, groups)
+        r = rng.standard_normal(y.shape)
+        # the transposed conv of r maps back onto x's (unpadded) grid
+        full = [(o - 1) * sj + dj * (kj - 1) + 1 for o, sj, dj, kj in
+                zip(y.shape[2:], s, d, w.shape[2:])]
+        tpads = tuple((pb, f - pb - n) for f, (pb, _), n in zip(full, pads, x.shape[2:]))
+        for path in (DIRECT, GEMM):
+            xt = run_transposed(r, w, None, s, tpads, d, groups, path=path)
+            assert xt.shape == x.shape
+            assert np.isclose(np.vdot(y, r), np.vdot(x, xt), rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------------
+# determinism, threads, edge cases
+THREAD_CASES = [
+    # (N, C_in, C_out, groups, spatial, k, s, d, pads)
+    (2, 3, 5, 1, (37, 41), (4, 3), (2, 3), (1, 2), ((1, -1), (2, 0))),
+    (2, 32, 24, 2, (19, 23), (3, 4), (2, 2), (1, 1), ((1, 1), (0, -1))),
+    (1, 6, 6, 6, (9, 10, 11), (3, 3, 2), (2, 1, 3), (1, 2, 1), ((1, 0), (0, 0), (1, 1))),
+    (1, 40, 2, 1, (300,), (64,), (16,), (1,), ((24, 24),)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", THREAD_CASES)
+def test_bit_identical_across_thread_counts(case, dtype):
+    n, ci, co, g, sp, k, s, d, pads = case
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((n, ci) + sp).astype(dtype)
+    w = rng.standard_normal((ci, co // g) + k).astype(dtype)
+    b = rng.standard_normal(co).astype(dtype)
+    for path in (DIRECT, GEMM, 0):
+        outs = [run_transposed(x, w, b, s, pads, d, g, nt=nt, path=path) for nt in (1, 2, 4)]
+        for o in outs[1:]:
+            assert np.array_equal(o, outs[0])
+    wf = rng.standard_normal((co, ci // g) + k).astype(dtype)
+    fpads = tuple((abs(a), abs(b_)) for a, b_ in pads)
+    outs = [run_forward(x, wf, b, s, fpads, d, g, nt=nt) for nt in (1, 2, 4)]
+    for o in outs[1:]:
+        assert np.array_equal(o, outs[0])
+
+
+def test_parallel_gather_bit_identical():
+    """A GEMM-path problem big enough for the gather to run on several threads."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((1, 16, 128, 128)).astype(np.float32)
+    w = rng.standard_normal((16, 64, 4, 4)).astype(np.float32)
+    args = ((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
+    outs = [run_transposed(x, w, None, *args, nt=nt, path=GEMM) for nt in (1, 2, 4)]
+    for o in outs[1:]:
+        assert np.array_equal(o, outs[0])
+    np.testing.assert_allclose(outs[0], run_transposed(x, w, None, *args, path=DIRECT),
+                               rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("path", [DIRECT, GEMM, 0])
+@pytest.mark.parametrize("shape", [(0, 4, 3), (2, 0, 3), (2, 4, 0), (0, 0, 0)])
+def test_zero_sizes(shape, path):
+    n, ci, co = shape
+    x = np.ones((n, ci, 5, 4), np.float32)
+    w = np.ones((ci, co, 3, 2), np.float32)
+    bias = np.arange(co, dtype=np.float32)
+    for b in (bias, None):
+        out = np.full((n, co, 9, 7), np.nan, np.float32)
+        _kernels.conv_transpose(x, w, b, out, (2, 2), ((1, 1), (0, 0)), (1, 1), 1, 2,
+                                _path=path)
+        expect = np.broadcast_to((bias if b is not None else 0 * bias)[:, None, None],
+                                 out.shape[1:])
+        assert np.array_equal(out, np.broadcast_to(expect, out.shape))
+    wf = np.ones((co, ci, 3, 2), np.float32)
+    out = np.full((n, co, 3, 3), np.nan, np.float32)
+    _kernels.conv(x, wf, bias, out, (1, 1), ((0, 0), (0, 0)), (1, 1), 1, 2)
+    assert np.array_equal(out, np.broadcast_to(bias[:, None, None], out.shape))
+
+
+def test_untouched_outputs_get_bias():
+    """Output positions no tap reaches (s = d = 2, output_padding) hold the bias."""
+    x = np.ones((1, 1, 4), np.float64)
+    w = np.ones((1, 1, 2), np.float64)
+    b = np.array([0.5])
+    got = run_transposed(x, w, b, (2,), ((0, -1),), (2,), 1)
+    assert np.array_equal(got[0, 0], [1.5, 0.5, 2.5, 0.5, 2.5, 0.5, 2.5, 0.5, 1.5, 0.5])
+
+
+def test_readonly_inputs():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 2, 5, 5))
+    w = rng.standard_normal((2, 3, 3, 3))
+    b = rng.standard_normal(3)
+    for a in (x, w, b):
+        a.flags.writeable = False
+    got = run_transposed(x, w, b, (2, 2), ((1, 1), (1, 1)), (1, 1), 1)
+    np.testing.assert_allclose(got, ref_conv_transpose(x, w, b, (2, 2), ((1, 1), (1, 1)),
+                                                       (1, 1), 1), rtol=1e-12)
+
+
+def test_concurrent_python_threads_match_serial():
+    rng = np.random.default_rng(21)
+    cases = [transposed_case(rng, int(rng.integers(1, 4)), np.float32, big=True)
+             for _ in range(16)]
+    serial = [run_transposed(*c, path=p) for c in cases for p in (DIRECT, GEMM)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(run_transposed, *c, path=p) for c in cases for p in (DIRECT, GEMM)]
+        for f, expect in zip(futures, serial):
+            assert np.array_equal(f.result(), expect)
+
+
+# ----------------------------------------------------------------------------------
+# module introspection
+def test_openmp_enabled():
+    if os.environ.get("DECONV_CORE_ALLOW_SERIAL") == "1":
+        pytest.skip("DECONV_CORE_ALLOW_SERIAL=1: a serial build is allowed")
+    assert _kernels.openmp_enabled() is True
+
+
+def test_max_threads_and_build_info():
+    assert isinstance(_kernels.max_threads(), int) and _kernels.max_threads() >= 1
+    info = _kernels.build_info()
+    assert info["openmp"] == _kernels.openmp_enabled()
+    assert isinstance(info["compiler_flags"], list)
+    assert "-ffast-math" not in info["compiler_flags"]
+    assert {"boundscheck", "wraparound", "initializedcheck", "cdivision"} <= set(
+        info["cython_directives"])
+    assert info["bounds_checks"] == info["cython_directives"]["boundscheck"]
+    if not info["bounds_checks"]:
+        assert not info["cython_directives"]["wraparound"]
