@@ -254,7 +254,23 @@ def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilatio
 
     Nothing is allocated for the result before every check has passed; the
     only copies made are dtype/layout conversions of the inputs themselves.
+
+    A call that repeats the shapes, dtypes and (plain int/str/tuple) arguments of
+    an earlier valid call reuses that call's canonical geometry: what decided the
+    geometry is the memo key, so the outcome is the same as validating anew.
     """
+    key = None
+    if (out is None and output_size is None and type(input) is np.ndarray
+            and type(weight) is np.ndarray and (bias is None or type(bias) is np.ndarray)
+            and type(groups) is int and _plain(stride) and _plain(padding)
+            and _plain(dilation) and _plain(output_padding)):
+        key = (fname, input.shape, input.dtype, weight.shape, weight.dtype,
+               None if bias is None else (bias.shape, bias.dtype),
+               stride, padding, dilation, groups, output_padding)
+        geometry = _MEMO.get(key)
+        if geometry is not None:
+            return _materialize(input, weight, bias, None,
+                                _num_threads(fname, num_threads, default_threads), geometry)
     num_threads = _num_threads(fname, num_threads, default_threads)
     if not _is_int(groups) or groups < 1:
         raise (TypeError if not _is_int(groups) else ValueError)(
@@ -363,6 +379,42 @@ def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilatio
         if arr is not None and _needs_copy(arr, dtype):
             _check_allocatable(fname, f"a contiguous {dtype} copy of {name}", arr.shape, dtype)
 
+    geometry = (dtype, stride, pads, dilation, groups, shape, unbatched)
+    if key is not None and max(_nbytes(shape, dtype), x.nbytes, w.nbytes) < _LARGE_REQUEST:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = geometry
+    return _materialize(x, w, b, out, num_threads, geometry)
+
+
+# Canonical geometry of recent valid calls (small results only: large ones are
+# checked against the memory available at each call).
+_MEMO = {}
+_MEMO_SIZE = 512
+
+
+def _plain(v):
+    """An int, a str, or a tuple of ints / of int tuples: safe as a memo key part
+    (unlike 2.0 or True, which compare equal to 2 and 1 but must be refused)."""
+    t = type(v)
+    if t is int or t is str:
+        return True
+    if t is not tuple:
+        return False
+    for item in v:
+        ti = type(item)
+        if ti is tuple:
+            for p in item:
+                if type(p) is not int:
+                    return False
+        elif ti is not int:
+            return False
+    return True
+
+
+def _materialize(x, w, b, out, num_threads, geometry):
+    """Contiguous compute-dtype inputs and the output array, for a checked geometry."""
+    dtype, stride, pads, dilation, groups, shape, unbatched = geometry
     x = np.ascontiguousarray(x, dtype=dtype)
     if unbatched:
         x = x[None]

@@ -152,3 +152,23 @@ def test_empty_but_unrepresentable_output_is_value_error(backend):
     x = np.broadcast_to(np.zeros(1), (0, 1, 2**59))
     with pytest.raises(ValueError, match=r"result of shape \(0, 1, 9223372036854775793\)"):
         dc.conv_transpose1d(x, np.ones((1, 1, 1)), stride=16)
+
+
+def test_memoised_geometry_never_admits_what_validation_refuses(backend):
+    """After a valid call, arguments that compare equal to it (2.0 == 2, True == 1)
+    must still be refused: the per-shape memo must not bypass validation."""
+    x, w = np.ones((1, 2, 4, 4)), np.ones((2, 1, 3, 3))
+    good = dc.conv_transpose2d(x, w, stride=2, padding=1, groups=1, dilation=1)
+    np.testing.assert_array_equal(dc.conv_transpose2d(x, w, stride=2, padding=1), good)
+    for kwargs, name in [(dict(stride=2.0), "stride"), (dict(padding=True), "padding"),
+                         (dict(dilation=(1.0, 1)), "dilation"), (dict(groups=True), "groups"),
+                         (dict(stride=(2, 2.0)), "stride")]:
+        with pytest.raises(TypeError, match=name):
+            dc.conv_transpose2d(x, w, **{**dict(stride=2, padding=1), **kwargs})
+    # The same shapes with another dtype or layout are validated and converted anew.
+    np.testing.assert_allclose(dc.conv_transpose2d(x.astype(np.float32), w, stride=2,
+                                                   padding=1), good)
+    np.testing.assert_array_equal(dc.conv_transpose2d(np.asfortranarray(x), w, stride=2,
+                                                      padding=1), good)
+    with pytest.raises(ValueError, match="num_threads=0"):
+        dc.conv_transpose2d(x, w, stride=2, padding=1, num_threads=0)
