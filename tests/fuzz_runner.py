@@ -5,6 +5,7 @@ Prints "fuzz: N cases, E expected errors" and exits 0; any exception other than
 ValueError/TypeError/MemoryError naming the argument makes it exit non-zero, and a
 crash kills only this process.
 """
+import os
 import sys
 import warnings
 
@@ -169,7 +170,8 @@ def _limit_address_space(gib=16):
 
 
 def main(n_examples, seed_value):
-    _limit_address_space()
+    if os.environ.get("DECONV_CORE_FUZZ_NO_RLIMIT") != "1":  # set under AddressSanitizer
+        _limit_address_space()
     for fuzz in (fuzz_conv, fuzz_sizes, fuzz_steps):
         n = n_examples if fuzz is fuzz_conv else max(1, n_examples // 4)
         configured = settings(max_examples=n, deadline=None, database=None,
