@@ -32,9 +32,12 @@ __all__ = ["conv_transpose", "conv", "max_threads"]
 _CHUNK_BYTES = 64 << 20
 
 
+_CPU_COUNT = os.cpu_count() or 1  # read once: os.cpu_count() walks sysfs (~20 us)
+
+
 def max_threads():
     """BLAS decides its own threading; reported for ``num_threads=None``."""
-    return os.cpu_count() or 1
+    return _CPU_COUNT
 
 
 def _batch_chunks(n, per_item_bytes):
