@@ -139,7 +139,16 @@ def output_sizes(sizes, kernel, stride, pads, dilation, transposed):
 
 
 def _as_array(fname, name, value):
-    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if isinstance(value, np.ndarray):
+        arr = value
+    elif hasattr(value, "__dlpack__") and not hasattr(value, "__array__"):
+        try:
+            arr = np.from_dlpack(value)
+        except (TypeError, ValueError, RuntimeError, BufferError) as exc:
+            raise TypeError(f"{fname}: {name} could not be read through DLPack "
+                            f"({exc})") from None
+    else:
+        arr = np.asarray(value)
     kind = arr.dtype.kind
     if kind == "c":
         raise TypeError(f"{fname}: {name} has complex dtype {arr.dtype}; only real dtypes "

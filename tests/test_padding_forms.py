@@ -151,3 +151,24 @@ def test_nan_inf_propagate_like_torch(backend):
     got = dc.conv_transpose2d(x, w, stride=2)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
     np.testing.assert_array_equal(np.isinf(got), np.isinf(ref))
+
+
+def test_other_libraries_arrays(backend, rng):
+    """Objects with __array__ (a torch tensor) or only __dlpack__ are accepted as inputs."""
+    x, w = rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((2, 3, 2, 2))
+    ref = dc.conv_transpose2d(x, w, stride=2)
+
+    class DLPackOnly:
+        def __init__(self, a):
+            self._a = a
+
+        def __dlpack__(self, **kwargs):
+            return self._a.__dlpack__(**kwargs)
+
+        def __dlpack_device__(self):
+            return self._a.__dlpack_device__()
+
+    np.testing.assert_array_equal(dc.conv_transpose2d(DLPackOnly(x), DLPackOnly(w), stride=2), ref)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(
+        dc.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), stride=2), ref)
