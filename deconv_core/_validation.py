@@ -18,7 +18,8 @@ from collections import namedtuple
 
 import numpy as np
 
-__all__ = ["Call", "prepare", "per_dim", "canonical_padding", "output_sizes"]
+__all__ = ["Call", "prepare", "per_dim", "canonical_padding", "output_sizes",
+           "check_allocatable"]
 
 Call = namedtuple(
     "Call",
@@ -214,7 +215,7 @@ def _nbytes(shape, dtype):
     return count * dtype.itemsize
 
 
-def _check_allocatable(fname, what, shape, dtype):
+def check_allocatable(fname, what, shape, dtype):
     # NumPy refuses any shape whose non-zero dims multiply past intp, even an empty one.
     if _nbytes([s for s in shape if s], dtype) > np.iinfo(np.intp).max:
         raise ValueError(f"{fname}: {what} of shape {tuple(shape)} is larger than the "
@@ -381,12 +382,12 @@ def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilatio
                 raise ValueError(f"{fname}: out shares memory with {name}; "
                                  f"pass a separate array")
     else:
-        _check_allocatable(fname, "the result", shape, dtype)
+        check_allocatable(fname, "the result", shape, dtype)
     # Inputs are converted to contiguous arrays of the compute dtype; a broadcast
     # (zero-stride) view can be far larger than the memory behind it.
     for name, arr in (("input", x), ("weight", w), ("bias", b)):
         if arr is not None and _needs_copy(arr, dtype):
-            _check_allocatable(fname, f"a contiguous {dtype} copy of {name}", arr.shape, dtype)
+            check_allocatable(fname, f"a contiguous {dtype} copy of {name}", arr.shape, dtype)
 
     geometry = (dtype, stride, pads, dilation, groups, shape, unbatched)
     if key is not None and max(_nbytes(shape, dtype), x.nbytes, w.nbytes) < _LARGE_REQUEST:

@@ -3,7 +3,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validation import prepare
+from ._validation import check_allocatable, prepare
 
 __all__ = ["Steps", "steps"]
 
@@ -69,9 +69,12 @@ def steps(image, kernel, stride=1, padding=0, *, output_padding=0, dilation=1):
     kh, kw = w.shape[2:]
     ch, h, wd = x.shape
 
+    bh, bw = dh * (kh - 1), dw * (kw - 1)
+    # The materialised steps can be far larger than the result (Step 2 has the border).
+    check_allocatable("steps", "Step 2", (ch, (h - 1) * sh + 1 + 2 * bh,
+                                         (wd - 1) * sw + 1 + 2 * bw), x.dtype)
     dilated = np.zeros((ch, (h - 1) * sh + 1, (wd - 1) * sw + 1), dtype=x.dtype)
     dilated[:, ::sh, ::sw] = x
-    bh, bw = dh * (kh - 1), dw * (kw - 1)
     padded = np.pad(dilated, ((0, 0), (bh, bh), (bw, bw)))
     # Crop (before, after) per dim; a negative 'after' (output_padding) extends with zeros.
     (ph0, ph1), (pw0, pw1) = c.pads

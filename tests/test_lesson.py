@@ -79,6 +79,12 @@ def test_steps_multichannel_dilation_output_padding(backend, rng):
     assert s.result.shape == api.shape == (3,) + tuple(c - 2 * (k - 1) for c, k in zip(s.cropped.shape[1:], (3, 2)))
 
 
+def test_steps_refuses_intermediates_too_large_to_hold():
+    # The result is 1 x 1 but Step 2 would be (2**21 + 1)**2 float64: 32 TiB.
+    with pytest.raises(MemoryError, match=r"Step 2 of shape \(1, 2097153, 2097153\)"):
+        dc.steps(np.ones((2, 2)), np.ones((1, 1)), stride=2**21, padding=2**20)
+
+
 def test_steps_rejects_bad_arguments():
     with pytest.raises(ValueError, match="stride"):
         dc.steps(IMAGE, KERNEL, stride=0)
