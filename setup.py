@@ -140,7 +140,8 @@ def extensions():
         "deconv_core._kernels",
         sources=[os.path.join(SRC, "_kernels.pyx")],
         depends=[os.path.join(SRC, name) for name in (
-            "deconv_kernels.h", "deconv_rows.h", "deconv_kernels.pxd",
+            "deconv_kernels.h", "deconv_rows.h", "deconv_blocked.h", "deconv_blocked_t.h",
+            "deconv_kernels.pxd",
             "_openmp_helpers.pxd")],
         include_dirs=[SRC, numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],

@@ -17,10 +17,13 @@ def conv_transpose(
     groups: int,
     num_threads: int,
     *,
-    _path: int = ...,
+    _path: int = ...,  # private: 0 planner, 1 direct, 2 gemm, 3 blocked (AVX2+FMA)
 ) -> None: ...
 conv = conv_transpose  # same signature; weight layout (C_out, C_in/groups, *k)
 
 def openmp_enabled() -> bool: ...
 def max_threads() -> int: ...
 def build_info() -> dict[str, Any]: ...
+# build_info() keys include "isa" (the ISA level the multi-versioned row kernels run
+# at on this CPU: "avx512", "avx2", "x86-64") and "blocked_kernels" ("avx2+fma" when
+# the register-blocked transposed path is active, else None).

@@ -5,7 +5,12 @@ C-contiguous float32/float64 arrays of matching dtype, ``out`` of the exact outp
 shape (its contents are overwritten), ``pads`` as ``(before, after)`` pairs.
 
 1-D and 2-D problems are handled as 3-D ones with leading singleton spatial dims.
-A small planner picks, per call, one of two transposed-convolution paths:
+A small planner picks, per call, one of three transposed-convolution paths:
+
+* blocked (when the CPU has AVX2+FMA): register-blocked, width-vectorised phase
+  decomposition (deconv_blocked.h): a block of output channels x a row segment of
+  one phase in vector registers while the reduction over input channels and taps
+  streams through; the default for few and medium channel counts;
 
 * direct: output-stationary, phase-decomposed (no inserted zero is ever multiplied),
   parallel over output rows (n, c_out, depth, height);
@@ -33,7 +38,8 @@ from _openmp_helpers cimport DECONV_CORE_OPENMP, omp_get_max_threads, omp_get_th
 from deconv_kernels cimport (
     DC_CLONES_ENABLED, dc_idx, dc_plan, dc_plan_build, dc_plan_free,
     dc_row_direct_f32, dc_row_direct_f64, dc_row_gather_f32, dc_row_gather_f64,
-    dc_row_ola_f32, dc_row_ola_f64,
+    dc_row_ola_f32, dc_row_ola_f64, dc_blocked_available, dc_isa_name,
+    dc_blocked_tr_f32, dc_blocked_tr_f64,
 )
 
 cnp.import_array()
@@ -53,6 +59,11 @@ cdef dc_idx GATHER_PARALLEL_MIN_WORK = 1 << 24
 # 1-D, dilation 1, kernel at least this long: GEMM in the taps-last orientation and an
 # overlap-add with contiguous runs instead of the phase-major gather (inverse STFT).
 cdef dc_idx OLA_MIN_KERNEL = 16
+# Register-blocked AVX2 path (deconv_blocked.h) instead of GEMM for channel-heavy
+# problems unless C_out per group reaches this, or the width phase (output width /
+# stride) is shorter than this.
+cdef dc_idx BLOCKED_MAX_COUT_G = 48
+cdef dc_idx BLOCKED_MIN_PHASE_LEN = 16
 
 # Per-Python-thread GEMM column buffer, reused across calls (no page faults on every
 # call); at most COLS_MAX_BYTES is kept per thread.
@@ -62,6 +73,7 @@ cdef enum:
     PATH_AUTO = 0
     PATH_DIRECT = 1
     PATH_GEMM = 2
+    PATH_BLOCKED = 3
 
 
 cdef struct Geometry:
@@ -78,7 +90,8 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads,
                    _path=0):
     """Transposed convolution into ``out`` (weight layout (C_in, C_out/groups, *k)).
 
-    ``_path`` is private: 0 = planner, 1 = direct, 2 = gemm (tests force each path).
+    ``_path`` is private: 0 = planner, 1 = direct, 2 = gemm, 3 = blocked (AVX2+FMA;
+    direct on CPUs without them); tests force each path.
     """
     _conv(True, x, w, bias, out, stride, pads, dilation, groups, num_threads, _path)
 
@@ -110,6 +123,8 @@ def build_info():
         "bounds_checks": BUILD_BOUNDS_CHECKS,
         "march_native": BUILD_MARCH_NATIVE,
         "target_clones": bool(DC_CLONES_ENABLED),
+        "isa": dc_isa_name().decode(),
+        "blocked_kernels": "avx2+fma" if dc_blocked_available() else None,
         "cython_version": BUILD_CYTHON_VERSION,
         "planner": {
             "gemm_min_cin_per_group": GEMM_MIN_CIN_G,
@@ -118,6 +133,8 @@ def build_info():
             "serial_max_work": SERIAL_MAX_WORK,
             "gather_parallel_min_work": GATHER_PARALLEL_MIN_WORK,
             "ola_min_kernel": OLA_MIN_KERNEL,
+            "blocked_max_cout_per_group": BLOCKED_MAX_COUT_G,
+            "blocked_min_phase_len": BLOCKED_MIN_PHASE_LEN,
         },
     }
 
@@ -169,7 +186,9 @@ cdef int _conv(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray o
             nt = <int>rows
         if path == PATH_AUTO:
             path = _plan_path(tr, &g)
-        if tr and path == PATH_GEMM:
+        if tr and path == PATH_BLOCKED and dc_blocked_available():
+            _blocked(x, w, bias, out, &g, &plan, nt)
+        elif tr and path == PATH_GEMM:
             _gemm_transposed(x, w, bias, out, &g, &plan, nt)
         elif cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
             _direct[float](tr, _flat(x), _flat(w), bias, out, &g, &plan, nt)
@@ -180,12 +199,51 @@ cdef int _conv(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray o
     return 0
 
 
+cdef inline bint _ola_shape(Geometry *g) noexcept:
+    """1-D, dilation 1, long kernel: the GEMM path's overlap-add variant."""
+    return (g.n[0] * g.n[1] * g.k[0] * g.k[1] * g.no[0] * g.no[1] == 1 and g.d[2] == 1
+            and g.k[2] >= OLA_MIN_KERNEL)
+
+
 cdef int _plan_path(bint tr, Geometry *g) noexcept:
     if not tr or g.cin_g == 0:
         return PATH_DIRECT
-    if g.cin_g >= GEMM_MIN_CIN_G and g.cin_g * g.cout_g >= GEMM_MIN_CHANNEL_PRODUCT:
+    cdef bint gemm = (g.cin_g >= GEMM_MIN_CIN_G
+                      and g.cin_g * g.cout_g >= GEMM_MIN_CHANNEL_PRODUCT)
+    if not dc_blocked_available():
+        return PATH_GEMM if gemm else PATH_DIRECT
+    # The blocked kernel broadcasts one weight per output channel of a block: BLAS
+    # wins when output channels are many, when rows are too short to fill vectors,
+    # and for the overlap-add shape.
+    if gemm and (g.cout_g >= BLOCKED_MAX_COUT_G or _ola_shape(g)
+                 or (g.no[2] + g.s[2] - 1) // g.s[2] < BLOCKED_MIN_PHASE_LEN):
         return PATH_GEMM
-    return PATH_DIRECT
+    return PATH_BLOCKED
+
+
+cdef int _blocked(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
+                  Geometry *g, dc_plan *p, int nt) except -1:
+    """Register-blocked AVX2 kernel (deconv_blocked.h); arrays are C-contiguous."""
+    cdef void *bp = NULL
+    cdef void *xp = cnp.PyArray_DATA(x)
+    cdef void *wp = cnp.PyArray_DATA(w)
+    cdef void *op = cnp.PyArray_DATA(out)
+    cdef int rc
+    if bias is not None:
+        bp = cnp.PyArray_DATA(<cnp.ndarray> bias)
+    with nogil:
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+            rc = dc_blocked_tr_f32(p, <const float *> xp, <const float *> wp,
+                                   <const float *> bp, <float *> op, g.N, g.groups,
+                                   g.cin_g, g.cout_g, g.n, g.k, g.s, g.d, g.pb, g.no, nt)
+        else:
+            rc = dc_blocked_tr_f64(p, <const double *> xp, <const double *> wp,
+                                   <const double *> bp, <double *> op, g.N, g.groups,
+                                   g.cin_g, g.cout_g, g.n, g.k, g.s, g.d, g.pb, g.no, nt)
+    if rc != 0:
+        raise MemoryError(f"deconv_core: out of memory for the packed weights/row buffers "
+                          f"(weight shape {(<object> w).shape})")
+    return 0
 
 
 cdef inline object _flat(cnp.ndarray a):
@@ -209,8 +267,7 @@ cdef int _gemm_transposed(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray
     cdef dc_idx n0, nb
     cdef int gather_nt
     x4 = x.reshape(N, G, cin_g, pin)
-    if (g.n[0] * g.n[1] * g.k[0] * g.k[1] * g.no[0] * g.no[1] == 1 and g.d[2] == 1
-            and g.k[2] >= OLA_MIN_KERNEL):
+    if _ola_shape(g):
         return _gemm_ola(x, x4, w.reshape(G, cin_g, cok), bias, out, g, nb_max)
     wt = w.reshape(G, cin_g, cok).transpose(0, 2, 1)       # (G, C_out_g*K, C_in_g)
     colsbuf = _cols_buffer(g.cout * g.K * nb_max * pin, x.dtype)

@@ -177,4 +177,7 @@ static void dc_plan_free(dc_plan *p) {
 #undef DC_T
 #undef DC_SUF
 
+/* AVX2 register-blocked transposed kernels (run-time checked). */
+#include "deconv_blocked.h"
+
 #endif /* DECONV_KERNELS_H */

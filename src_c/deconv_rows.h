@@ -33,6 +33,29 @@ static inline void DC_FN(dc_finish)(const dc_plan *p, const DC_T *restrict acc,
             out_row[2 * m + 1] = bias + a1[m];
         }
         if (n & 1) out_row[n - 1] = bias + acc[n / 2];
+    } else if (s == 3 || s == 4) {
+        /* contiguous writes: o = m*s + q, phase q starts at base_q */
+        dc_idx full = n / s, rem = n % s;
+        const DC_T *restrict a0 = acc;
+        const DC_T *restrict a1 = acc + full + (rem > 0);
+        const DC_T *restrict a2 = a1 + full + (rem > 1);
+        const DC_T *restrict a3 = a2 + full + (rem > 2);
+        if (s == 3) {
+            for (dc_idx m = 0; m < full; m++) {
+                out_row[3 * m] = bias + a0[m];
+                out_row[3 * m + 1] = bias + a1[m];
+                out_row[3 * m + 2] = bias + a2[m];
+            }
+        } else {
+            for (dc_idx m = 0; m < full; m++) {
+                out_row[4 * m] = bias + a0[m];
+                out_row[4 * m + 1] = bias + a1[m];
+                out_row[4 * m + 2] = bias + a2[m];
+                out_row[4 * m + 3] = bias + a3[m];
+            }
+        }
+        const DC_T *ph[4] = {a0, a1, a2, a3};
+        for (dc_idx q = 0; q < rem; q++) out_row[full * s + q] = bias + ph[q][full];
     } else {
         const DC_T *a = acc;
         for (dc_idx q = 0; q < s && q < n; q++) {

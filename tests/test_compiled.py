@@ -22,7 +22,7 @@ if os.environ.get("DECONV_CORE_BACKEND", "").strip().lower() == "numpy":
 else:
     from deconv_core import _kernels  # a missing extension is a failure here
 
-DIRECT, GEMM = 1, 2
+DIRECT, GEMM, BLOCKED = 1, 2, 3   # BLOCKED falls back to DIRECT without AVX2+FMA
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
 
 
@@ -149,7 +149,7 @@ def run_forward(x, w, bias, stride, pads, dilation, groups, nt=2):
 # correctness sweeps
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@pytest.mark.parametrize("path", [DIRECT, GEMM, 0])
+@pytest.mark.parametrize("path", [DIRECT, GEMM, BLOCKED, 0])
 def test_transposed_matches_reference(nd, dtype, path):
     rng = np.random.default_rng(1000 * nd + 10 * path + (dtype == np.float64))
     for _ in range(25 if nd < 3 else 12):
@@ -183,7 +183,7 @@ def test_long_1d_kernels(dtype):
         pads = ((pb, pa),) if it % 3 else ((0, 0), (pb, pa))
         case = (x, w, bias, (s,) * len(shape), pads, (1,) * len(shape), groups)
         ref = ref_conv_transpose(*case)
-        for path in (DIRECT, GEMM, 0):
+        for path in (DIRECT, GEMM, BLOCKED, 0):
             np.testing.assert_allclose(run_transposed(*case, path=path), ref, **TOL[dtype])
 
 
@@ -218,7 +218,7 @@ def test_transposed_matches_torch(nd):
                             output_padding=op, groups=groups, dilation=d)
         except RuntimeError:  # empty output for torch: not a case we can compare
             continue
-        for path in (DIRECT, GEMM):
+        for path in (DIRECT, GEMM, BLOCKED):
             got = run_transposed(x, w, bias, s, pads, d, groups, path=path)
             np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
 
@@ -245,7 +245,7 @@ def test_adjoint():
         full = [(o - 1) * sj + dj * (kj - 1) + 1 for o, sj, dj, kj in
                 zip(y.shape[2:], s, d, w.shape[2:])]
         tpads = tuple((pb, f - pb - n) for f, (pb, _), n in zip(full, pads, x.shape[2:]))
-        for path in (DIRECT, GEMM):
+        for path in (DIRECT, GEMM, BLOCKED):
             xt = run_transposed(r, w, None, s, tpads, d, groups, path=path)
             assert xt.shape == x.shape
             assert np.isclose(np.vdot(y, r), np.vdot(x, xt), rtol=1e-10)
@@ -270,7 +270,7 @@ def test_bit_identical_across_thread_counts(case, dtype):
     x = rng.standard_normal((n, ci) + sp).astype(dtype)
     w = rng.standard_normal((ci, co // g) + k).astype(dtype)
     b = rng.standard_normal(co).astype(dtype)
-    for path in (DIRECT, GEMM, 0):
+    for path in (DIRECT, GEMM, BLOCKED, 0):
         outs = [run_transposed(x, w, b, s, pads, d, g, nt=nt, path=path) for nt in (1, 2, 4)]
         for o in outs[1:]:
             assert np.array_equal(o, outs[0])
@@ -294,7 +294,7 @@ def test_parallel_gather_bit_identical():
                                rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("path", [DIRECT, GEMM, 0])
+@pytest.mark.parametrize("path", [DIRECT, GEMM, BLOCKED, 0])
 @pytest.mark.parametrize("shape", [(0, 4, 3), (2, 0, 3), (2, 4, 0), (0, 0, 0)])
 def test_zero_sizes(shape, path):
     n, ci, co = shape
@@ -312,6 +312,72 @@ def test_zero_sizes(shape, path):
     out = np.full((n, co, 3, 3), np.nan, np.float32)
     _kernels.conv(x, wf, bias, out, (1, 1), ((0, 0), (0, 0)), (1, 1), 1, 2)
     assert np.array_equal(out, np.broadcast_to(bias[:, None, None], out.shape))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blocked_wide_rows_and_channel_blocks(dtype):
+    """Rows wide enough for interior and border chunks, every output-channel block
+    width (remainder blocks included), strides 1-3, dilation, 1-3 threads."""
+    rng = np.random.default_rng(31)
+    for it in range(24):
+        nd = 1 + it % 3
+        width = int(rng.integers(1, 70 if nd < 3 else 30))
+        sp = (int(rng.integers(1, 6)),) * (nd - 1) + (width,)
+        k = tuple(int(v) for v in rng.integers(1, 6, nd))
+        s = tuple(int(v) for v in rng.integers(1, 4, nd))
+        d = tuple(int(v) for v in rng.integers(1, 3, nd))
+        g = int(rng.integers(1, 3))
+        ci, co = g * int(rng.integers(1, 6)), g * int(rng.integers(1, 10))
+        pads = tuple((int(rng.integers(0, dj * (kj - 1) + 1)),) * 2 for dj, kj in zip(d, k))
+        pads = tuple((a, min(b, (n - 1) * sj + dj * (kj - 1) - a)) for (a, b), n, sj, dj, kj
+                     in zip(pads, sp, s, d, k))
+        x = rng.standard_normal((2, ci) + sp).astype(dtype)
+        w = rng.standard_normal((ci, co // g) + k).astype(dtype)
+        b = rng.standard_normal(co).astype(dtype)
+        case = (x, w, b, s, pads, d, g)
+        outs = [run_transposed(*case, nt=nt, path=BLOCKED) for nt in (1, 2, 3)]
+        np.testing.assert_allclose(outs[0], ref_conv_transpose(*case), **TOL[dtype],
+                                   err_msg=repr(case[3:]))
+        for o in outs[1:]:
+            assert np.array_equal(o, outs[0])
+
+
+@pytest.mark.parametrize("case", [
+    # (dtype, N, C_in, C_out, groups, spatial, k, s, pads) -- many input channels per
+    # group: the blocked path's channel-interleaved input copy
+    (np.float32, 2, 200, 6, 2, (5, 19), (3, 4), (2, 2), ((1, 1), (1, 2))),
+    (np.float64, 1, 40, 5, 1, (4, 6, 17), (2, 3, 3), (1, 2, 3), ((0, 1), (1, 1), (2, 0))),
+    (np.float64, 2, 66, 4, 2, (7, 33), (4, 4), (2, 2), ((1, 1), (1, 1))),
+])
+def test_blocked_many_input_channels(case):
+    dtype, n, ci, co, g, sp, k, s, pads = case
+    rng = np.random.default_rng(41)
+    x = rng.standard_normal((n, ci) + sp).astype(dtype)
+    w = rng.standard_normal((ci, co // g) + k).astype(dtype)
+    b = rng.standard_normal(co).astype(dtype)
+    args = (x, w, b, s, pads, (1,) * len(sp), g)
+    outs = [run_transposed(*args, nt=nt, path=BLOCKED) for nt in (1, 2)]
+    assert np.array_equal(outs[0], outs[1])
+    np.testing.assert_allclose(outs[0], ref_conv_transpose(*args), **TOL[dtype])
+
+
+@pytest.mark.parametrize("path", [DIRECT, BLOCKED, 0])
+def test_nonfinite_weights_only_reach_real_pixels(path):
+    """An inf weight must not turn border outputs into NaN (no product with a pixel
+    outside the input is ever formed): same result as the reference scatter."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((1, 2, 5, 40)).astype(np.float32)
+    w = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
+    w[0, 1, 0, 3] = np.inf
+    w[1, 2, 3, 0] = -np.inf
+    args = ((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
+    got = run_transposed(x, w, None, *args, path=path)
+    with np.errstate(invalid="ignore"):
+        ref = ref_conv_transpose(x, w, None, *args)
+    assert np.array_equal(np.isnan(got), np.isnan(ref))
+    assert np.array_equal(np.isinf(got), np.isinf(ref))
+    fin = np.isfinite(ref)
+    np.testing.assert_allclose(got[fin], ref[fin], rtol=2e-4, atol=2e-4)
 
 
 def test_untouched_outputs_get_bias():
@@ -339,9 +405,10 @@ def test_concurrent_python_threads_match_serial():
     rng = np.random.default_rng(21)
     cases = [transposed_case(rng, int(rng.integers(1, 4)), np.float32, big=True)
              for _ in range(16)]
-    serial = [run_transposed(*c, path=p) for c in cases for p in (DIRECT, GEMM)]
+    serial = [run_transposed(*c, path=p) for c in cases for p in (DIRECT, GEMM, BLOCKED)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(run_transposed, *c, path=p) for c in cases for p in (DIRECT, GEMM)]
+        futures = [pool.submit(run_transposed, *c, path=p) for c in cases
+                   for p in (DIRECT, GEMM, BLOCKED)]
         for f, expect in zip(futures, serial):
             assert np.array_equal(f.result(), expect)
 
@@ -363,5 +430,7 @@ def test_max_threads_and_build_info():
     assert {"boundscheck", "wraparound", "initializedcheck", "cdivision"} <= set(
         info["cython_directives"])
     assert info["bounds_checks"] == info["cython_directives"]["boundscheck"]
+    assert isinstance(info["isa"], str) and info["isa"]
+    assert info["blocked_kernels"] in (None, "avx2+fma")
     if not info["bounds_checks"]:
         assert not info["cython_directives"]["wraparound"]

@@ -1,0 +1,217 @@
+/*
+ * Register-blocked, width-vectorised transposed convolution (AVX2 + FMA).
+ *
+ * Phase (sub-pixel) decomposition along the width: output o = q + m*s of residue q
+ * ("phase q") gets, from tap t of that phase, w[t] * x[m + c_t] with c_t fixed, so for
+ * each phase the width direction is a dense stride-1 correlation over the ORIGINAL
+ * input (no inserted zero exists anywhere).  Depth and height taps come from the
+ * plan's (tap, input index) pair lists, which hold only taps that hit a real input
+ * pixel.
+ *
+ * A task is one output row (n, group, depth, height) for a block of C output
+ * channels.  For each phase, the phase's outputs are cut into chunks of U vectors;
+ * a chunk keeps C x U accumulator registers while the reduction over input channels,
+ * depth/height pairs and the phase's width taps streams through: one vector load of
+ * x per (tap, u), one broadcast weight per (tap, channel).  Chunks at the borders,
+ * where a width tap reaches outside the input for some lanes, use masked loads and
+ * keep the accumulator unchanged (blend) in those lanes: a lane only ever adds
+ * products of real input pixels, in the same order as in an interior chunk, so the
+ * value of an output element does not depend on which chunk or lane computed it.
+ * The last chunk of a phase is shifted back to end at the phase's end (it overlaps
+ * the previous one and recomputes identical values).
+ *
+ * Results go phase-major to a small per-thread row buffer and are interleaved with
+ * the bias into the output row, written once.  No scratch grows with the output or
+ * the zero-inserted input: per call a packed copy of the weights (the weights' size)
+ * and per thread a row buffer of C x (output width + one chunk).
+ *
+ * Every output element is computed by one thread, by a sequence of operations fixed
+ * by the shape alone, so results are bit-identical for any thread count.
+ *
+ * Compiled with target("avx2,fma") and used only when the CPU has both (checked at
+ * run time with __builtin_cpu_supports); otherwise the portable row kernels run.
+ */
+#ifndef DECONV_BLOCKED_H
+#define DECONV_BLOCKED_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#define DC_BLOCKED_COMPILED 1
+#define DC_BTGT __attribute__((target("avx2,fma")))
+#define DC_BINL __attribute__((always_inline, target("avx2,fma"))) inline
+#else
+#define DC_BLOCKED_COMPILED 0
+#endif
+
+/* 1 if the blocked kernels are compiled in and this CPU can run them. */
+static int dc_blocked_available(void) {
+#if DC_BLOCKED_COMPILED
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+/* Name of the widest ISA the portable row kernels' target_clones resolver picks on
+ * this CPU (same rule as GCC's arch=x86-64-v4 / -v3 levels). */
+static const char *dc_isa_name(void) {
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return "avx512";
+    if (__builtin_cpu_supports("x86-64-v3")) return "avx2";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
+    return "x86-64";
+#else
+    return "generic";
+#endif
+}
+
+/* One width tap of a phase: input index i = m + c for phase position m, valid for
+ * lo <= m < hi (0 <= lo, hi <= phase length). */
+typedef struct {
+    dc_idx t, c, lo, hi;
+} dc_btap;
+
+typedef struct {
+    dc_idx base, len;        /* offset of the phase in the phase-major row; length */
+    dc_idx tap0, ntap;       /* its taps: taps[tap0 .. tap0+ntap-1], t ascending     */
+    dc_idx lmax, hmin;       /* chunk [m0, m0+W) is interior iff lmax<=m0, m0+W<=hmin */
+    dc_idx chunk0, nchunk;   /* its full-width chunks in the call's chunk table      */
+    int ut;                  /* 0, or the U of a narrower last chunk (chunk0+nchunk) */
+} dc_bphase;
+
+typedef struct {
+    dc_idx m0;               /* first phase position of the chunk                    */
+    dc_idx moff;             /* -1: interior; else offset of its masks and kinds     */
+} dc_bchunk;
+
+typedef struct {
+    dc_idx x, w;             /* offsets into the input (from the chunk) and weights  */
+    dc_idx e;                /* width tap of the phase (its lane masks)              */
+} dc_boff;
+
+/* Width phases of a transposed convolution: input length n, kernel k, stride s,
+ * dilation d, pad-before pb, output length no.  ph has s entries, taps k. */
+static void dc_bphases(dc_idx n, dc_idx k, dc_idx s, dc_idx d, dc_idx pb, dc_idx no,
+                       dc_bphase *ph, dc_btap *taps) {
+    dc_idx full = no / s, rem = no % s, nt = 0;
+    for (dc_idx q = 0; q < s; q++) {
+        dc_bphase *P = &ph[q];
+        P->base = q * full + (q < rem ? q : rem);
+        P->len = q < no ? (no - q + s - 1) / s : 0;
+        P->tap0 = nt;
+        P->lmax = 0;
+        P->hmin = P->len;
+        for (dc_idx t = 0; t < k && P->len > 0; t++) {
+            dc_idx num = q + pb - t * d;               /* = i*s - m*s ... */
+            dc_idx r = num % s;
+            if (r != 0) continue;
+            dc_idx c = num / s;                         /* exact: i = m + c */
+            dc_idx lo = c < 0 ? -c : 0;
+            dc_idx hi = n - c < P->len ? n - c : P->len;
+            if (hi <= lo) continue;
+            taps[nt].t = t; taps[nt].c = c; taps[nt].lo = lo; taps[nt].hi = hi;
+            if (lo > P->lmax) P->lmax = lo;
+            if (hi < P->hmin) P->hmin = hi;
+            nt++;
+        }
+        P->ntap = nt - P->tap0;
+    }
+}
+
+/* The smallest instantiated chunk width (in vectors) of blocks of C channels that
+ * is at least need, or 0. */
+static inline int dc_btail_u(int C, dc_idx need) {
+    static const int cand[5] = {1, 2, 3, 4, 8};
+    for (int i = 0; i < 5; i++) {
+        int u = cand[i];
+        if ((C >= 3 && u > 3) || (C == 2 && u > 4)) break;
+        if (u >= need) return u;
+    }
+    return 0;
+}
+
+/* The r-th index of 0..n-1 listed phase-major for stride s (0, s, 2s, ..., 1, 1+s, ...). */
+static inline dc_idx dc_bphase_major(dc_idx r, dc_idx n, dc_idx s) {
+    if (s <= 1) return r;
+    dc_idx full = n / s, rem = n % s, big = rem * (full + 1);
+    if (r < big) return (r % (full + 1)) * s + r / (full + 1);
+    r -= big;
+    return (r % full) * s + rem + r / full;
+}
+
+/* Lane masks: DC_MASK32_LO + 8 - a has lanes l >= a set; DC_MASK32_HI + 8 - b has
+ * lanes l < b set (0 <= a, b <= 8).  Same for 64-bit lanes with 4. */
+static const int32_t dc_mask32_lo[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                         -1, -1, -1, -1, -1, -1, -1, -1};
+static const int32_t dc_mask32_hi[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                         0, 0, 0, 0, 0, 0, 0, 0};
+static const int64_t dc_mask64_lo[8] = {0, 0, 0, 0, -1, -1, -1, -1};
+static const int64_t dc_mask64_hi[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
+
+#if DC_BLOCKED_COMPILED
+
+#define DC_T float
+#define DC_SUF f32
+#define DC_V __m256
+#define DC_VL 8
+#define DC_LOADU _mm256_loadu_ps
+#define DC_STOREU _mm256_storeu_ps
+#define DC_SET1 _mm256_set1_ps
+#define DC_ZERO _mm256_setzero_ps
+#define DC_FMA _mm256_fmadd_ps
+#define DC_MLOAD(p, m) _mm256_maskload_ps((p), (m))
+#define DC_BLEND(a, b, m) _mm256_blendv_ps((a), (b), _mm256_castsi256_ps(m))
+#define DC_MASK(a, b) _mm256_and_si256( \
+    _mm256_loadu_si256((const __m256i *)(dc_mask32_lo + 8 - (a))), \
+    _mm256_loadu_si256((const __m256i *)(dc_mask32_hi + 8 - (b))))
+#include "deconv_blocked_t.h"
+
+#define DC_T double
+#define DC_SUF f64
+#define DC_V __m256d
+#define DC_VL 4
+#define DC_LOADU _mm256_loadu_pd
+#define DC_STOREU _mm256_storeu_pd
+#define DC_SET1 _mm256_set1_pd
+#define DC_ZERO _mm256_setzero_pd
+#define DC_FMA _mm256_fmadd_pd
+#define DC_MLOAD(p, m) _mm256_maskload_pd((p), (m))
+#define DC_BLEND(a, b, m) _mm256_blendv_pd((a), (b), _mm256_castsi256_pd(m))
+#define DC_MASK(a, b) _mm256_and_si256( \
+    _mm256_loadu_si256((const __m256i *)(dc_mask64_lo + 4 - (a))), \
+    _mm256_loadu_si256((const __m256i *)(dc_mask64_hi + 4 - (b))))
+#include "deconv_blocked_t.h"
+
+#else  /* not compiled: stubs that are never called (dc_blocked_available() == 0) */
+
+static int dc_blocked_tr_f32(const dc_plan *p, const float *x, const float *w,
+                             const float *bias, float *out, dc_idx N, dc_idx groups,
+                             dc_idx cin_g, dc_idx cout_g, const dc_idx *n,
+                             const dc_idx *k, const dc_idx *s, const dc_idx *d,
+                             const dc_idx *pb, const dc_idx *no, int nt) {
+    return -2;
+}
+static int dc_blocked_tr_f64(const dc_plan *p, const double *x, const double *w,
+                             const double *bias, double *out, dc_idx N, dc_idx groups,
+                             dc_idx cin_g, dc_idx cout_g, const dc_idx *n,
+                             const dc_idx *k, const dc_idx *s, const dc_idx *d,
+                             const dc_idx *pb, const dc_idx *no, int nt) {
+    return -2;
+}
+#endif
+
+#endif /* DECONV_BLOCKED_H */
