@@ -30,7 +30,7 @@ def config():
     info["openmp"] = bool(build.get("openmp"))
     info["default_threads"] = kernels.max_threads()
     for key in ("compiler_flags", "link_flags", "cython_directives", "bounds_checks",
-                "march_native", "isa", "target_clones", "planner"):
+                "march_native", "isa", "blocked_kernels", "target_clones", "planner"):
         if key in build:
             info[key] = build[key]
     return info

@@ -61,3 +61,4 @@ def test_show_config_reports_backend_and_openmp(backend, capsys):
     assert f"numpy {__import__('numpy').__version__}" in text
     if backend == "compiled":
         assert "openmp: " in text and "compiler_flags: " in text and "default_threads: " in text
+        assert "isa: " in text and "blocked_kernels: " in text
