@@ -167,9 +167,8 @@ def result_dtype(*arrays):
     division does); longdouble in float64.
     """
     dt = np.result_type(*arrays)
-    if dt == np.float32 or dt == np.float64:
-        return dt
-    if dt == np.float16:
+    # By kind and size, so byte-swapped floats ('>f4') keep their precision.
+    if dt.kind == "f" and dt.itemsize <= 4:
         return np.dtype(np.float32)
     return np.dtype(np.float64)
 

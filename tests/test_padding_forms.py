@@ -110,6 +110,9 @@ def test_dtype_promotion(backend, rng):
     assert dc.conv_transpose2d(x, w32).dtype == np.float64  # int64 with float32 -> float64
     assert dc.conv_transpose2d(x.astype(np.float16), w32.astype(np.float16)).dtype == np.float32
     assert dc.conv_transpose2d(x.astype(np.float32), w32.astype(np.float64)).dtype == np.float64
+    big_endian = dc.conv_transpose2d(x.astype(">f4"), w32.astype(">f4"))
+    assert big_endian.dtype == np.float32 and big_endian.dtype.isnative
+    np.testing.assert_array_equal(big_endian, dc.conv_transpose2d(x.astype(np.float32), w32))
     ref = dc.conv_transpose2d(x.astype(np.float64), w32.astype(np.float64))
     np.testing.assert_array_equal(dc.conv_transpose2d(x.tolist(), w32.astype(np.float64)), ref)
 
