@@ -19,7 +19,7 @@ from collections import namedtuple
 import numpy as np
 
 __all__ = ["Call", "prepare", "per_dim", "canonical_padding", "output_sizes",
-           "check_allocatable"]
+           "output_padding_per_dim", "check_allocatable"]
 
 Call = namedtuple(
     "Call",
@@ -91,6 +91,15 @@ def _padding_pairs(fname, padding, nd):
     if any(p < 0 for pair in pairs for p in pair):
         raise ValueError(f"{fname}: padding={padding!r} must be >= 0 in every dimension")
     return pairs
+
+
+def output_padding_per_dim(fname, output_padding, nd, stride, dilation):
+    """``output_padding`` as a tuple; each must be smaller than stride or dilation."""
+    op = per_dim(fname, "output_padding", output_padding, nd, 0)
+    if any(o >= max(s, d) for o, s, d in zip(op, stride, dilation)):
+        raise ValueError(f"{fname}: output_padding={output_padding!r} must be smaller than "
+                         f"stride={stride} or dilation={dilation} in every dimension")
+    return op
 
 
 def _split_total(total):
@@ -331,10 +340,7 @@ def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilatio
         raise ValueError(f"{fname}: bias has shape {b.shape}; expected ({c_out},) (C_out)")
 
     if transposed:
-        op = per_dim(fname, "output_padding", output_padding, nd, 0)
-        if any(o >= max(s, d) for o, s, d in zip(op, stride, dilation)):
-            raise ValueError(f"{fname}: output_padding={output_padding!r} must be smaller than "
-                             f"stride={stride} or dilation={dilation} in every dimension")
+        op = output_padding_per_dim(fname, output_padding, nd, stride, dilation)
         if output_size is not None:
             if isinstance(padding, str) and padding.lower() == "same":
                 raise ValueError(f"{fname}: output_size={output_size!r} cannot be combined "

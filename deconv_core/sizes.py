@@ -1,5 +1,5 @@
 """Output-size arithmetic, without computing anything."""
-from ._validation import canonical_padding, output_sizes, per_dim
+from ._validation import canonical_padding, output_padding_per_dim, output_sizes, per_dim
 
 __all__ = ["conv_transpose_output_size", "conv_output_size"]
 
@@ -17,10 +17,7 @@ def _sizes(fname, input_size, kernel_size, stride, padding, dilation, transposed
     dilation = per_dim(fname, "dilation", dilation, nd, 1)
     op = (0,) * nd
     if transposed:
-        op = per_dim(fname, "output_padding", output_padding, nd, 0)
-        if any(o >= max(s, d) for o, s, d in zip(op, stride, dilation)):
-            raise ValueError(f"{fname}: output_padding={output_padding!r} must be smaller than "
-                             f"stride={stride} or dilation={dilation} in every dimension")
+        op = output_padding_per_dim(fname, output_padding, nd, stride, dilation)
     pads = canonical_padding(fname, padding, nd, sizes, kernel, stride, dilation, transposed, op)
     if transposed and not isinstance(padding, str):
         pads = tuple((pb, pa - o) for (pb, pa), o in zip(pads, op))
