@@ -27,3 +27,24 @@ def build_info() -> dict[str, Any]: ...
 # build_info() keys include "isa" (the ISA level the multi-versioned row kernels run
 # at on this CPU: "avx512", "avx2", "x86-64") and "blocked_kernels" ("avx2+fma" when
 # the register-blocked transposed path is active, else None).
+
+class Planned:
+    """A validated call planned once; returns the result, or None for inputs it
+    cannot read in place (the caller then takes the general path)."""
+    def __call__(
+        self, x: Any, w: Any, bias: Any, num_threads: Any
+    ) -> Optional[_Float]: ...
+
+def plan_call(
+    transposed: bool,
+    dtype: Any,
+    x_shape: Sequence[int],
+    w_shape: Sequence[int],
+    out_shape: Sequence[int],
+    stride: Sequence[int],
+    pads: Sequence[Tuple[int, int]],
+    dilation: Sequence[int],
+    groups: int,
+    unbatched: bool,
+    max_threads: int,
+) -> Planned: ...

@@ -278,17 +278,14 @@ def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilatio
     geometry is the memo key, so the outcome is the same as validating anew.
     """
     key = None
-    if (out is None and output_size is None and type(input) is np.ndarray
-            and type(weight) is np.ndarray and (bias is None or type(bias) is np.ndarray)
-            and type(groups) is int and _plain(stride) and _plain(padding)
-            and _plain(dilation) and _plain(output_padding)):
-        key = (fname, input.shape, input.dtype, weight.shape, weight.dtype,
-               None if bias is None else (bias.shape, bias.dtype),
-               stride, padding, dilation, groups, output_padding)
-        geometry = _MEMO.get(key)
-        if geometry is not None:
+    if out is None and output_size is None:
+        key = _memo_key(fname, input, weight, bias, stride, padding, dilation, groups,
+                        output_padding)
+        entry = _MEMO.get(key)
+        if entry is not None:
             return _materialize(input, weight, bias, None,
-                                _num_threads(fname, num_threads, default_threads), geometry)
+                                _num_threads(fname, num_threads, default_threads),
+                                entry.geometry)
     num_threads = _num_threads(fname, num_threads, default_threads)
     if not _is_int(groups) or groups < 1:
         raise (TypeError if not _is_int(groups) else ValueError)(
@@ -398,14 +395,69 @@ def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilatio
     if key is not None and max(_nbytes(shape, dtype), x.nbytes, w.nbytes) < _LARGE_REQUEST:
         if len(_MEMO) >= _MEMO_SIZE:
             _MEMO.clear()
-        _MEMO[key] = geometry
+        _MEMO[key] = _Memo(transposed, geometry, (batch, c_in) + sizes, w.shape)
     return _materialize(x, w, b, out, num_threads, geometry)
 
 
-# Canonical geometry of recent valid calls (small results only: large ones are
-# checked against the memory available at each call).
+class _Memo:
+    """A valid call's canonical geometry, its batched input and weight shapes, and
+    per backend module the backend's planned runner of it (or None)."""
+    __slots__ = ("transposed", "geometry", "x_shape", "w_shape", "runners")
+
+    def __init__(self, transposed, geometry, x_shape, w_shape):
+        self.transposed, self.geometry = transposed, geometry
+        self.x_shape, self.w_shape = x_shape, w_shape
+        self.runners = {}
+
+    def runner(self, impl):
+        try:
+            return self.runners[impl]
+        except KeyError:
+            pass
+        plan_call = getattr(impl, "plan_call", None)
+        run = None
+        if plan_call is not None:
+            dtype, stride, pads, dilation, groups, shape, unbatched = self.geometry
+            run = plan_call(self.transposed, dtype, self.x_shape, self.w_shape, shape, stride, pads, dilation,
+                            groups, unbatched, MAX_THREADS)
+        self.runners[impl] = run
+        return run
+
+
+# Recent valid calls (small results only: large ones are checked against the
+# memory available at each call), by _memo_key.
 _MEMO = {}
 _MEMO_SIZE = 512
+
+
+def _memo_key(fname, input, weight, bias, stride, padding, dilation, groups, output_padding):
+    """What decides a call's canonical geometry, or None when an argument is not
+    plain (its validation could depend on more than its value)."""
+    if (type(input) is np.ndarray and type(weight) is np.ndarray
+            and (bias is None or type(bias) is np.ndarray) and type(groups) is int
+            and (type(stride) is int or _plain(stride))
+            and (type(padding) is int or _plain(padding))
+            and (type(dilation) is int or _plain(dilation))
+            and (type(output_padding) is int or _plain(output_padding))):
+        return (fname, input.shape, input.dtype, weight.shape, weight.dtype,
+                None if bias is None else (bias.shape, bias.dtype),
+                stride, padding, dilation, groups, output_padding)
+    return None
+
+
+def planned(fname, impl, input, weight, bias, stride, padding, dilation, groups,
+            output_padding=0):
+    """The runner backend ``impl`` planned for an earlier valid call with the same
+    memo key, or None (then the caller validates through :func:`prepare`).
+
+    A runner returns the result, or None for inputs it cannot read in place.
+    """
+    key = _memo_key(fname, input, weight, bias, stride, padding, dilation, groups,
+                    output_padding)
+    entry = _MEMO.get(key)
+    if entry is None:
+        return None
+    return entry.runner(impl)
 
 
 def _plain(v):

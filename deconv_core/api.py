@@ -1,6 +1,6 @@
 """The public convolution functions: validate once, dispatch to the active backend."""
 from . import _backend
-from ._validation import prepare
+from ._validation import planned, prepare
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "conv1d", "conv2d", "conv3d"]
@@ -126,6 +126,13 @@ def _make_transposed(nd):
     def conv_transpose(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                        groups=1, dilation=1, *, output_size=None, out=None, num_threads=None):
         impl = _backend.active()
+        if out is None and output_size is None:
+            run = planned(fname, impl, input, weight, bias, stride, padding, dilation, groups,
+                          output_padding)
+            if run is not None:
+                result = run(input, weight, bias, num_threads)
+                if result is not None:
+                    return result
         c = prepare(fname, nd, True, input, weight, bias, stride, padding, dilation, groups,
                     output_padding, output_size, out, num_threads, impl.max_threads)
         impl.conv_transpose(c.x, c.w, c.bias, c.out, c.stride, c.pads, c.dilation, c.groups,
@@ -143,6 +150,12 @@ def _make_forward(nd):
     def conv(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
              out=None, num_threads=None):
         impl = _backend.active()
+        if out is None:
+            run = planned(fname, impl, input, weight, bias, stride, padding, dilation, groups)
+            if run is not None:
+                result = run(input, weight, bias, num_threads)
+                if result is not None:
+                    return result
         c = prepare(fname, nd, False, input, weight, bias, stride, padding, dilation, groups,
                     out=out, num_threads=num_threads, default_threads=impl.max_threads)
         impl.conv(c.x, c.w, c.bias, c.out, c.stride, c.pads, c.dilation, c.groups,

@@ -51,6 +51,9 @@ cdef dc_idx GEMM_MIN_CIN_G = 16          # C_in per group
 cdef dc_idx GEMM_MIN_CHANNEL_PRODUCT = 64  # C_in_g * C_out_g
 cdef dc_idx COLS_MAX_BYTES = 64 << 20    # bound of the GEMM column buffer
 cdef dc_idx SERIAL_MAX_WORK = 1 << 15    # below this many MACs+outputs: 1 thread
+# ... and below this many, the direct path: the blocked path's per-call setup (weight
+# packing, chunk tables, buffers: a few microseconds) outweighs its faster loops.
+cdef dc_idx BLOCKED_MIN_WORK = 1 << 12
 # The gather right after a multithreaded BLAS call competes with BLAS worker threads
 # that are still spinning (OpenBLAS yields for ~0.1 s): with as many OpenMP threads
 # as cores that costs a scheduler time slice (~5 ms) per call.  So the gather runs
@@ -131,6 +134,7 @@ def build_info():
             "gemm_min_channel_product": GEMM_MIN_CHANNEL_PRODUCT,
             "cols_max_bytes": COLS_MAX_BYTES,
             "serial_max_work": SERIAL_MAX_WORK,
+            "blocked_min_work": BLOCKED_MIN_WORK,
             "gather_parallel_min_work": GATHER_PARALLEL_MIN_WORK,
             "ola_min_kernel": OLA_MIN_KERNEL,
             "blocked_max_cout_per_group": BLOCKED_MAX_COUT_G,
@@ -144,14 +148,25 @@ cdef int _conv(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray o
                int num_threads, int path) except -1:
     cdef Geometry g
     cdef dc_plan plan
-    cdef int nd = cnp.PyArray_NDIM(x) - 2
+    _geometry(&g, cnp.PyArray_NDIM(x) - 2, cnp.PyArray_DIMS(x), cnp.PyArray_DIMS(w),
+              cnp.PyArray_DIMS(out), stride, pads, dilation, groups)
+    if g.N == 0 or g.cout == 0:
+        return 0
+    _build_plan(&plan, tr, &g)
+    try:
+        _execute(tr, x, w, bias, out, &g, &plan, path, num_threads)
+    finally:
+        dc_plan_free(&plan)
+    return 0
+
+
+cdef int _geometry(Geometry *g, int nd, const cnp.npy_intp *xs, const cnp.npy_intp *ws,
+                   const cnp.npy_intp *os, object stride, object pads, object dilation,
+                   dc_idx groups) except -1:
+    """The canonical call as 3-D geometry, from the batched shapes (N, C, *spatial)
+    of x and out and the weight's shape."""
     cdef int off = 3 - nd
     cdef int j
-    cdef cnp.npy_intp *xs = cnp.PyArray_DIMS(x)
-    cdef cnp.npy_intp *ws = cnp.PyArray_DIMS(w)
-    cdef cnp.npy_intp *os = cnp.PyArray_DIMS(out)
-    cdef dc_idx rows, work
-    cdef int nt
     for j in range(3):
         g.n[j] = g.k[j] = g.s[j] = g.d[j] = g.no[j] = 1
         g.pb[j] = 0
@@ -171,32 +186,118 @@ cdef int _conv(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray o
     g.K = g.k[0] * g.k[1] * g.k[2]
     g.pin = g.n[0] * g.n[1] * g.n[2]
     g.pout = g.no[0] * g.no[1] * g.no[2]
-    if g.N == 0 or g.cout == 0:
-        return 0
-    if dc_plan_build(&plan, tr, g.n, g.k, g.s, g.d, g.pb, g.no) != 0:
-        raise MemoryError(f"deconv_core: out of memory building the kernel plan (input "
-                          f"shape {(<object> x).shape}, output shape {(<object> out).shape})")
-    try:
-        rows = g.N * g.cout * g.no[0] * g.no[1]
-        work = g.N * g.cout * (g.cin_g * plan.taps_total + g.pout)
-        nt = num_threads if num_threads > 0 else 1
-        if work <= SERIAL_MAX_WORK:
-            nt = 1
-        if rows < nt:
-            nt = <int>rows
-        if path == PATH_AUTO:
-            path = _plan_path(tr, &g)
-        if tr and path == PATH_BLOCKED and dc_blocked_available():
-            _blocked(x, w, bias, out, &g, &plan, nt)
-        elif tr and path == PATH_GEMM:
-            _gemm_transposed(x, w, bias, out, &g, &plan, nt)
-        elif cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
-            _direct[float](tr, _flat(x), _flat(w), bias, out, &g, &plan, nt)
-        else:
-            _direct[double](tr, _flat(x), _flat(w), bias, out, &g, &plan, nt)
-    finally:
-        dc_plan_free(&plan)
     return 0
+
+
+cdef int _build_plan(dc_plan *plan, bint tr, Geometry *g) except -1:
+    if dc_plan_build(plan, tr, g.n, g.k, g.s, g.d, g.pb, g.no) != 0:
+        raise MemoryError(f"deconv_core: out of memory building the kernel plan (input "
+                          f"size {(g.n[0], g.n[1], g.n[2])}, output size "
+                          f"{(g.no[0], g.no[1], g.no[2])})")
+    return 0
+
+
+cdef int _execute(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
+                  Geometry *g, dc_plan *plan, int path, int num_threads) except -1:
+    """Run a planned call: x, w, bias C-contiguous of out's dtype; out of g's shape
+    (x and out may be unbatched: only their data and g are read)."""
+    cdef dc_idx rows = g.N * g.cout * g.no[0] * g.no[1]
+    cdef dc_idx work = g.N * g.cout * (g.cin_g * plan.taps_total + g.pout)
+    cdef int nt = num_threads if num_threads > 0 else 1
+    if work <= SERIAL_MAX_WORK:
+        nt = 1
+    if rows < nt:
+        nt = <int>rows
+    if path == PATH_AUTO:
+        path = PATH_DIRECT if work < BLOCKED_MIN_WORK else _plan_path(tr, g)
+    if tr and path == PATH_BLOCKED and dc_blocked_available():
+        _blocked(x, w, bias, out, g, plan, nt)
+    elif tr and path == PATH_GEMM:
+        _gemm_transposed(x, w, bias, out, g, plan, nt)
+    elif cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+        _direct[float](tr, x, w, bias, out, g, plan, nt, 0)
+    else:
+        _direct[double](tr, x, w, bias, out, g, plan, nt, 0)
+    return 0
+
+
+cdef inline bint _runnable(object a, int typenum) noexcept:
+    """An array the kernels can read in place (what the wrapper would not copy)."""
+    return (type(a) is np.ndarray
+            and cnp.PyArray_TYPE(<cnp.ndarray> a) == typenum
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray> a)
+            and cnp.PyArray_ISALIGNED(<cnp.ndarray> a)
+            and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray> a))
+
+
+cdef class Planned:
+    """A validated call, planned once, for repeated calls with the same shapes,
+    dtypes and arguments (built by :func:`plan_call` from the canonical call).
+
+    Calling it with arrays the kernels can read in place (C-contiguous, aligned,
+    native byte order, of the compute dtype) allocates the result and runs the
+    kernel with no Python-level work; for anything else it returns None and the
+    caller takes the general path (which converts, or raises).
+    """
+    cdef Geometry g
+    cdef dc_plan plan
+    cdef bint tr, has_plan, empty
+    cdef int path, typenum, max_threads, out_nd
+    cdef cnp.npy_intp out_dims[5]
+
+    def __cinit__(self):
+        self.has_plan = False
+
+    def __dealloc__(self):
+        if self.has_plan:
+            dc_plan_free(&self.plan)
+
+    def __call__(self, x, w, bias, num_threads):
+        cdef int nt
+        if num_threads is None:
+            nt = omp_get_max_threads()
+        elif type(num_threads) is int and 1 <= num_threads <= self.max_threads:
+            nt = num_threads
+        else:
+            return None
+        if not (_runnable(x, self.typenum) and _runnable(w, self.typenum)
+                and (bias is None or _runnable(bias, self.typenum))):
+            return None
+        result = cnp.PyArray_EMPTY(self.out_nd, self.out_dims, self.typenum, 0)
+        if not self.empty:
+            _execute(self.tr, x, w, bias, result, &self.g, &self.plan, PATH_AUTO, nt)
+        return result
+
+
+def plan_call(bint transposed, dtype, x_shape, w_shape, out_shape, stride, pads, dilation,
+              dc_idx groups, bint unbatched, int max_threads):
+    """A :class:`Planned` runner for a canonical call.
+
+    ``dtype`` is the compute dtype; the shapes are the batched ``(N, C, *spatial)``
+    ones of x and out (a leading 1 for an unbatched call) and the weight's;
+    ``max_threads`` bounds ``num_threads``.
+    """
+    cdef Planned p = Planned.__new__(Planned)
+    cdef cnp.npy_intp xs[5]
+    cdef cnp.npy_intp ws[5]
+    cdef int j, nd = len(out_shape) - 2
+    for j in range(nd + 2):
+        xs[j] = x_shape[j]
+        ws[j] = w_shape[j]
+        p.out_dims[j] = out_shape[j]
+    _geometry(&p.g, nd, xs, ws, p.out_dims, stride, pads, dilation, groups)
+    p.tr = transposed
+    p.typenum = np.dtype(dtype).num
+    p.max_threads = max_threads
+    p.empty = p.g.N == 0 or p.g.cout == 0
+    p.out_nd = nd + 2 - unbatched
+    if unbatched:
+        for j in range(p.out_nd):
+            p.out_dims[j] = p.out_dims[j + 1]
+    if not p.empty:
+        _build_plan(&p.plan, transposed, &p.g)
+        p.has_plan = True
+    return p
 
 
 cdef inline bint _ola_shape(Geometry *g) noexcept:
@@ -244,11 +345,6 @@ cdef int _blocked(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
         raise MemoryError(f"deconv_core: out of memory for the packed weights/row buffers "
                           f"(weight shape {(<object> w).shape})")
     return 0
-
-
-cdef inline object _flat(cnp.ndarray a):
-    """1-D view of a C-contiguous array."""
-    return cnp.PyArray_Ravel(a, cnp.NPY_CORDER)
 
 
 cdef inline const floating *_cptr(const floating[::1] v) noexcept:
@@ -346,13 +442,14 @@ cdef object _cols_buffer(dc_idx size, object dtype):
     return buf
 
 
-cdef int _direct(bint tr, const floating[::1] xv, const floating[::1] wv,
-                 const floating[::1] bv, cnp.ndarray out, Geometry *g, dc_plan *p,
-                 int nt) except -1:
-    # out is written through its data pointer (C-contiguous, dtype checked by the
-    # wrapper); inputs go through typed memoryviews.
-    _rows(tr, False, _cptr(xv), _cptr(wv), _cptr(bv), <floating *> cnp.PyArray_DATA(out),
-          g, p, 0, g.N, nt)
+cdef int _direct(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
+                 Geometry *g, dc_plan *p, int nt, floating dtype_tag) except -1:
+    # Raw data pointers of arrays the wrapper made C-contiguous of this dtype: a
+    # typed memoryview per operand costs more than a whole seed-sized call.
+    _rows(tr, False, <const floating *> cnp.PyArray_DATA(x),
+          <const floating *> cnp.PyArray_DATA(w),
+          NULL if bias is None else <const floating *> cnp.PyArray_DATA(<cnp.ndarray> bias),
+          <floating *> cnp.PyArray_DATA(out), g, p, 0, g.N, nt)
     return 0
 
 
@@ -371,53 +468,67 @@ cdef int _rows(bint tr, bint gather, const floating *src, const floating *wp,
     direct: src is x, wp the weights.  gather: src is the GEMM column block
     (C_out*K, nb*P) of these samples.  One row = one call, so one thread.
     """
-    cdef dc_idx no0 = g.no[0], no1 = g.no[1], no2 = g.no[2], cout = g.cout
-    cdef dc_idx rows = nb * cout * no0 * no1
-    cdef dc_idx acc_len = p.acc_len, K = g.K, pin = g.pin
-    cdef dc_idx cin = g.cin, cin_g = g.cin_g, cout_g = g.cout_g
-    cdef dc_idx hin = g.n[1], win = g.n[2], kh = g.k[1], kw = g.k[2]
-    cdef dc_idx w_ci_stride = cout_g * K if tr else K
-    cdef floating *out0 = op + n0 * cout * no0 * no1 * no2
-    cdef dc_idx r, t, oh, od, co, n, grp
-    cdef const floating *xb
-    cdef const floating *wb
-    cdef floating bval
-    cdef floating *acc
+    cdef dc_idx rows = nb * g.cout * g.no[0] * g.no[1]
+    cdef dc_idx acc_len = p.acc_len
+    cdef floating *out0 = op + n0 * g.cout * g.pout
+    cdef dc_idx r
     cdef floating *buf = <floating *> malloc(nt * acc_len * sizeof(floating) + 64)
     if buf == NULL:
         raise MemoryError(f"deconv_core: out of memory for {nt} per-thread row buffers of "
                           f"{acc_len} elements (output shape "
                           f"{(nb, g.cout, g.no[0], g.no[1], g.no[2])})")
-    with nogil, parallel(num_threads=nt):
-        for r in prange(rows, schedule='static'):
-            acc = buf + omp_get_thread_num() * acc_len
-            oh = r % no1
-            t = r // no1
-            od = t % no0
-            t = t // no0
-            co = t % cout
-            n = t // cout
-            bval = bp[co] if bp != NULL else 0
-            if gather:
-                xb = src + (co * K * nb + n) * pin
-                if floating is float:
-                    dc_row_gather_f32(p, acc, out0 + r * no2, bval, xb, nb * pin,
-                                      hin, win, kh, kw, od, oh)
-                else:
-                    dc_row_gather_f64(p, acc, out0 + r * no2, bval, xb, nb * pin,
-                                      hin, win, kh, kw, od, oh)
-                continue
-            grp = co // cout_g
-            xb = src + (n * cin + grp * cin_g) * pin
-            if tr:
-                wb = wp + (grp * cin_g * cout_g + co - grp * cout_g) * K
-            else:
-                wb = wp + co * cin_g * K
-            if floating is float:
-                dc_row_direct_f32(p, acc, out0 + r * no2, bval, xb, pin, wb, w_ci_stride,
-                                  cin_g, hin, win, kh, kw, od, oh)
-            else:
-                dc_row_direct_f64(p, acc, out0 + r * no2, bval, xb, pin, wb, w_ci_stride,
-                                  cin_g, hin, win, kh, kw, od, oh)
+    if nt == 1:
+        # No OpenMP region at all: entering one costs about a microsecond, the
+        # whole of a small call.
+        with nogil:
+            for r in range(rows):
+                _row(tr, gather, r, buf, src, wp, bp, out0, g, p, nb)
+    else:
+        with nogil, parallel(num_threads=nt):
+            for r in prange(rows, schedule='static'):
+                _row(tr, gather, r, buf + omp_get_thread_num() * acc_len, src, wp, bp,
+                     out0, g, p, nb)
     free(buf)
     return 0
+
+
+cdef inline void _row(bint tr, bint gather, dc_idx r, floating *acc, const floating *src,
+                      const floating *wp, const floating *bp, floating *out0,
+                      const Geometry *g, const dc_plan *p, dc_idx nb) noexcept nogil:
+    """Output row r of _rows."""
+    cdef dc_idx no1 = g.no[1], cout = g.cout, K = g.K, pin = g.pin
+    cdef dc_idx cin_g = g.cin_g, cout_g = g.cout_g
+    cdef dc_idx oh = r % no1
+    cdef dc_idx t = r // no1
+    cdef dc_idx od = t % g.no[0]
+    cdef dc_idx co, n, grp
+    cdef const floating *xb
+    cdef const floating *wb
+    cdef floating bval
+    t = t // g.no[0]
+    co = t % cout
+    n = t // cout
+    bval = bp[co] if bp != NULL else 0
+    if gather:
+        xb = src + (co * K * nb + n) * pin
+        if floating is float:
+            dc_row_gather_f32(p, acc, out0 + r * g.no[2], bval, xb, nb * pin,
+                              g.n[1], g.n[2], g.k[1], g.k[2], od, oh)
+        else:
+            dc_row_gather_f64(p, acc, out0 + r * g.no[2], bval, xb, nb * pin,
+                              g.n[1], g.n[2], g.k[1], g.k[2], od, oh)
+        return
+    grp = co // cout_g
+    xb = src + (n * g.cin + grp * cin_g) * pin
+    if tr:
+        wb = wp + (grp * cin_g * cout_g + co - grp * cout_g) * K
+    else:
+        wb = wp + co * cin_g * K
+    if floating is float:
+        dc_row_direct_f32(p, acc, out0 + r * g.no[2], bval, xb, pin, wb,
+                          cout_g * K if tr else K, cin_g, g.n[1], g.n[2], g.k[1], g.k[2],
+                          od, oh)
+    else:
+        dc_row_direct_f64(p, acc, out0 + r * g.no[2], bval, xb, pin, wb,
+                          cout_g * K if tr else K, cin_g, g.n[1], g.n[2], g.k[1], g.k[2],
+                          od, oh)
