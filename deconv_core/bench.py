@@ -30,8 +30,10 @@ spinning of idle pool threads (they would steal the CPU from the next contender)
 backend and the GEMM peak) and every OpenMP runtime under ``threadpool_limits(N)``.
 The CPU time / wall time of every contender's samples is recorded (``cpu_util``) as
 evidence of how many cores it really used.
-``--scaling`` runs the whole harness again with ``--threads 1`` in a child process (JAX's
-threads are fixed at import) and reports each contender's speed-up.
+``--scaling`` adds a 1-thread twin of deconv_core (both backends), PyTorch and ONNX
+Runtime, timed in the same interleaved rounds as the N-thread contenders (so a burst of
+outside load hits both alike), and reports each one's speed-up; JAX is left out (XLA's
+thread pool is fixed when jax is imported).
 
 Outputs in ``--out`` (default ``bench_results/``): ``results.json`` (everything, with the
 raw per-round times and machine info), ``results.md`` (the table) and ``ratios.png``.
@@ -60,11 +62,13 @@ __all__ = ["main", "run"]
 PEERS = ("torch", "onnxruntime", "jax")
 DC = "deconv_core"            # the compiled backend: the one the ratios are about
 DC_NUMPY = "deconv_core_numpy"
+ONE = "@1"                    # suffix of the 1-thread twins of --scaling
+SCALED = (DC, DC_NUMPY, "torch", "onnxruntime")
 LABELS = {DC: "dc compiled", DC_NUMPY: "dc numpy", "torch": "torch",
           "onnxruntime": "ort", "jax": "jax"}
 TOL_FACTOR = 1000
 MAX_INNER = 1 << 20
-# The JAX thread settings as this process found them (the --scaling child gets them back).
+# The JAX thread settings as this process found them.
 _JAX_ENV = ("XLA_FLAGS", "NPROC", "PJRT_NPROC")
 _ORIGINAL_ENV = {k: os.environ.get(k) for k in _JAX_ENV}
 
@@ -335,18 +339,17 @@ def run_workload(name, spec, contenders, args):
     res = {"name": name, "spec": spec, "flops": flops, "reduction_size": red,
            "tolerance": tol, "contenders": {}}
     calls = {}
-    for cname, (setup, backend_name, status) in contenders.items():
+    for cname, (setup, ctx, status) in contenders.items():
         if status is not None:
             res["contenders"][cname] = status
             continue
-        ctx = (lambda b=backend_name: _backend.using(b)) if backend_name else contextlib.nullcontext
         entry = res["contenders"][cname] = {"status": "ok"}
         try:
-            call = setup(spec, x, w, args.threads)
+            call = setup(spec, x, w, 1 if cname.endswith(ONE) else args.threads)
             with ctx():
                 got = np.asarray(call())
         except Exception as exc:
-            is_dc = cname in (DC, DC_NUMPY)
+            is_dc = cname.split("@")[0] in (DC, DC_NUMPY)
             entry.update(status="error" if is_dc else "unsupported",
                          reason=exc.args[0] if isinstance(exc, Unsupported)
                          else f"{type(exc).__name__}: {_first_line(exc)}")
@@ -471,7 +474,8 @@ def _scaling_table(doc):
     names = [DC, DC_NUMPY, *PEERS]
     head = ["workload"] + [f"{LABELS[n]} x" for n in names]
     rows = [[w] + [_fmt(sc["speedup"][w].get(n), "{:.2f}") for n in names] for w in sc["speedup"]]
-    # the passes run one after the other: the GEMM speed-up shows whether the cores were free
+    # NumPy's own GEMM speed-up (1 thread timed after the workloads) shows what the
+    # cores gave during the run
     rows += [[f"(NumPy GEMM {dt})"] + [_fmt(v, "{:.2f}")] + [""] * (len(names) - 1)
              for dt, v in sc["gemm_speedup"].items()]
     return head, rows
@@ -589,7 +593,7 @@ def _parse(argv):
                    help="exit 0 even if a contender disagrees with the reference")
     p.add_argument("--no-chart", action="store_true", help="skip ratios.png")
     p.add_argument("--scaling", action="store_true",
-                   help="also run with --threads 1 (child process) and report speed-ups")
+                   help="also time 1-thread twins in the same rounds and report speed-ups")
     p.add_argument("--seed", type=int, default=0, help="input seed (0)")
     args = p.parse_args(argv)
     quick = args.quick
@@ -611,7 +615,8 @@ def _parse(argv):
 
 
 def _load_contenders(args):
-    """``{name: info}`` of every contender, and ``{name: (setup, backend, status)}``."""
+    """``{name: info}`` of every contender, and ``{name: (setup, ctx, status)}`` (``ctx``
+    makes the context each timed sample runs in)."""
     infos, table = {}, {}
     for name in (DC, DC_NUMPY, *PEERS):
         load, setup, backend_name = CONTENDERS[name]
@@ -623,13 +628,37 @@ def _load_contenders(args):
             except ImportError as exc:
                 info = {"status": "skipped", "reason": f"not installed ({exc})"}
         infos[name] = info
-        table[name] = (setup, backend_name,
+        ctx = (lambda b=backend_name: _backend.using(b)) if backend_name else \
+            contextlib.nullcontext
+        table[name] = (setup, ctx,
                        None if info["status"] == "ok" else {"status": "skipped",
                                                             "reason": info["reason"]})
+    if args.scaling and args.threads != 1:
+        for name in SCALED:
+            setup, ctx, status = table[name]
+            if status is None:
+                table[name + ONE] = (setup, lambda c=ctx, n=name: _one_thread(c(), n), None)
     for name, setup in _EXTRA_CONTENDERS.items():
         infos[name] = {"status": "ok", "note": "injected test contender"}
-        table[name] = (setup, None, None)
+        table[name] = (setup, contextlib.nullcontext, None)
     return infos, table
+
+
+@contextlib.contextmanager
+def _one_thread(ctx, name):
+    """``ctx`` with BLAS / OpenMP pools (and PyTorch's intra-op pool) at one thread."""
+    limits, _ = _threadpool_limits(1)
+    with ctx, limits:
+        if name != "torch":
+            yield
+            return
+        import torch
+        saved = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(saved)
 
 
 def _threadpool_limits(threads):
@@ -674,6 +703,7 @@ def run(argv=None):
         args.gemm = _best_gemm(args.gemm, measure_gemm(*gemm_args))
         for res in results:  # the peak fractions use the final peak
             _summarise(res, args)
+        scaling = _scaling(results, args) if args.scaling and args.threads != 1 else None
     ratios = [r["ratio"] for r in results if r["ratio"]]
     by_peer = {p: _geomean([r["ratio_by_peer"].get(p) for r in results])
                for p in PEERS if infos[p]["status"] == "ok"}
@@ -687,51 +717,28 @@ def run(argv=None):
            "geomean_ratio_by_peer": by_peer,
            "failures": {r["name"]: r["failures"] for r in results if r["failures"]},
            "errors": {r["name"]: r["errors"] for r in results if r["errors"]}}
-    if args.scaling and args.threads != 1:
-        doc["scaling"] = _run_scaling(args, doc)
+    if scaling is not None:
+        doc["scaling"] = scaling
     doc["elapsed_s"] = time.perf_counter() - t_start
     write_outputs(doc, args.out, chart=not args.no_chart)
     print(f"elapsed: {doc['elapsed_s']:.1f} s")
     return doc
 
 
-def _run_scaling(args, doc):
-    """The same run with one thread in a child process; ``t(1 thread) / t(N threads)``."""
-    out1 = os.path.join(args.out, "threads1")
-    child = ["--threads", "1", "--out", out1, "--no-chart", "--repeat", str(args.repeat),
-             "--warmup", str(args.warmup), "--min-sample-ms", str(args.min_sample_ms),
-             "--gemm-size", str(args.gemm_size), "--seed", str(args.seed),
-             "--peers", ",".join(args.peer_list) or "none", "--no-check"]
-    if args.workloads:
-        child += ["--workloads", args.workloads]
-    env = dict(os.environ)
-    for k, v in _ORIGINAL_ENV.items():
-        env.pop(k, None)
-        if v is not None:
-            env[k] = v
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    print(f"--scaling: running the 1-thread pass ({out1}) ...", file=sys.stderr, flush=True)
-    proc = subprocess.run([sys.executable, "-m", "deconv_core", "bench", *child], env=env,
-                          stdout=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        return {"error": f"1-thread child exited with {proc.returncode}"}
-    with open(os.path.join(out1, "results.json")) as fh:
-        one = json.load(fh)
+def _scaling(results, args):
+    """``t(1 thread) / t(N threads)`` per workload and contender, from the same rounds."""
     speedup = {}
-    for r1, rn in zip(one["workloads"], doc["workloads"]):
-        speedup[rn["name"]] = {
-            n: r1["contenders"][n]["median_s"] / c["median_s"]
-            for n, c in rn["contenders"].items()
-            if "median_s" in c and "median_s" in r1["contenders"].get(n, {})}
+    for r in results:
+        cs = r["contenders"]
+        speedup[r["name"]] = {n: cs[n + ONE]["median_s"] / cs[n]["median_s"] for n in SCALED
+                              if "median_s" in cs.get(n, {}) and "median_s" in cs.get(n + ONE, {})}
+    limits, _ = _threadpool_limits(1)
+    with limits:
+        one = measure_gemm(args.gemm_size, args.repeat, args.warmup, args.min_sample_ms / 1e3,
+                           args.seed)
     return {"threads": [1, args.threads], "speedup": speedup,
-            "gemm_speedup": {dt: one["gemm"][dt]["median_s"] / doc["gemm"][dt]["median_s"]
-                             for dt in doc["gemm"]},
-            "loadavg": {"threads_1": [one["machine"]["loadavg_start"],
-                                      one["machine"]["loadavg_end"]],
-                        f"threads_{args.threads}": [doc["machine"]["loadavg_start"],
-                                                    os.getloadavg()]},
-            "one_thread_results": os.path.join(out1, "results.json")}
+            "gemm_speedup": {dt: one[dt]["min_s"] / args.gemm[dt]["min_s"] for dt in one},
+            "not_measured": {"jax": "XLA's thread pool is fixed when jax is imported"}}
 
 
 def main(argv=None):

@@ -1,4 +1,5 @@
 """The benchmark harness (deconv_core.bench), run in-process with --quick on small workloads."""
+import contextlib
 import json
 import os
 import sys
@@ -99,15 +100,35 @@ def test_wrong_contender_fails_loudly(tmp_path, monkeypatch, capsys):
     assert rc == 0 and doc["failures"] == {SEED: ["wrong"]}
 
 
-def test_scaling_runs_a_one_thread_pass(tmp_path):
+def test_scaling_times_one_thread_twins_in_the_same_rounds(tmp_path, monkeypatch):
+    seen = []
+
+    def spy(spec, x, w, threads):   # what each twin is set up with, and its pools
+        seen.append(threads)
+        return bench._setup_deconv("numpy")(spec, x, w, threads)
+
+    monkeypatch.setitem(bench.CONTENDERS, bench.DC_NUMPY,
+                        (bench._load_deconv("numpy"), spy, "numpy"))
     rc, doc, out = _run(tmp_path, "--workloads", SEED, "--peers", "none", "--no-chart",
-                        "--scaling")
+                        "--scaling", "--repeat", "3")
     assert rc == 0
     sc = doc["scaling"]
     assert sc["threads"] == [1, 2] and sc["speedup"][SEED][bench.DC_NUMPY] > 0
-    one = json.loads((out / "threads1" / "results.json").read_text())
-    assert one["settings"]["threads"] == 1
+    assert sorted(seen) == [1, 2]
+    cs = doc["workloads"][0]["contenders"]
+    twin = cs[bench.DC_NUMPY + bench.ONE]
+    assert twin["check"] == "ok" and len(twin["times_s"]) == len(cs[bench.DC_NUMPY]["times_s"])
+    assert sc["speedup"][SEED][bench.DC_NUMPY] == pytest.approx(
+        twin["median_s"] / cs[bench.DC_NUMPY]["median_s"])
+    assert "jax" in sc["not_measured"]
     assert "Speed-up from 1 to 2 threads" in (out / "results.md").read_text()
+
+
+def test_one_thread_context_limits_the_pools():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with bench._one_thread(contextlib.nullcontext(), bench.DC):
+        nums = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
+    assert nums and all(n == 1 for n in nums)
 
 
 @pytest.mark.parametrize("peer", ["torch", "onnxruntime", "jax"])
