@@ -240,7 +240,14 @@ def check_allocatable(fname, what, shape, dtype):
 
 
 def _needs_copy(arr, dtype):
-    return arr.dtype != dtype or not arr.flags.c_contiguous
+    return arr.dtype != dtype or not arr.flags.c_contiguous or not arr.flags.aligned
+
+
+def _compute_array(arr, dtype):
+    """``arr`` as a C-contiguous, aligned array of ``dtype`` (itself when it is one).
+    np.ascontiguousarray keeps a misaligned buffer, which the kernels must not read."""
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    return arr if arr.flags.aligned else arr.copy()
 
 
 def _output_size_padding(fname, output_size, nd, base, stride, dilation):
@@ -482,12 +489,12 @@ def _plain(v):
 def _materialize(x, w, b, out, num_threads, geometry):
     """Contiguous compute-dtype inputs and the output array, for a checked geometry."""
     dtype, stride, pads, dilation, groups, shape, unbatched = geometry
-    x = np.ascontiguousarray(x, dtype=dtype)
+    x = _compute_array(x, dtype)
     if unbatched:
         x = x[None]
-    w = np.ascontiguousarray(w, dtype=dtype)
+    w = _compute_array(w, dtype)
     if b is not None:
-        b = np.ascontiguousarray(b, dtype=dtype)
+        b = _compute_array(b, dtype)
     if out is None:
         out = np.empty(shape, dtype=dtype)
         result = out[0] if unbatched else out

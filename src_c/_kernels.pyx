@@ -446,10 +446,12 @@ cdef int _direct(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray
                  Geometry *g, dc_plan *p, int nt, floating dtype_tag) except -1:
     # Raw data pointers of arrays the wrapper made C-contiguous of this dtype: a
     # typed memoryview per operand costs more than a whole seed-sized call.
+    cdef const floating *bp = NULL
+    if bias is not None:
+        bp = <const floating *> cnp.PyArray_DATA(<cnp.ndarray> bias)
     _rows(tr, False, <const floating *> cnp.PyArray_DATA(x),
-          <const floating *> cnp.PyArray_DATA(w),
-          NULL if bias is None else <const floating *> cnp.PyArray_DATA(<cnp.ndarray> bias),
-          <floating *> cnp.PyArray_DATA(out), g, p, 0, g.N, nt)
+          <const floating *> cnp.PyArray_DATA(w), bp, <floating *> cnp.PyArray_DATA(out),
+          g, p, 0, g.N, nt)
     return 0
 
 
