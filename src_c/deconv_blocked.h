@@ -163,6 +163,19 @@ static void dc_plan_max_pairs(const dc_plan *p, dc_idx no0, dc_idx no1, dc_idx *
         if (p->hptr[o + 1] - p->hptr[o] > *maxnh) *maxnh = p->hptr[o + 1] - p->hptr[o];
 }
 
+/* 1 iff the n (tap, input index) pairs b are the pairs a with every index moved by sh. */
+static inline int dc_pairs_shifted(const dc_idx *a, const dc_idx *b, dc_idx n, dc_idx sh) {
+    for (dc_idx i = 0; i < n; i++)
+        if (b[2 * i] != a[2 * i] || b[2 * i + 1] - a[2 * i + 1] != sh) return 0;
+    return 1;
+}
+
+/* 1 iff the n pairs a and b have the same taps and the same indices relative to their
+ * first pair's. */
+static inline int dc_pairs_same(const dc_idx *a, const dc_idx *b, dc_idx n) {
+    return n == 0 || dc_pairs_shifted(a, b, n, b[1] - a[1]);
+}
+
 /* Lane masks: DC_MASK32_LO + 8 - a has lanes l >= a set; DC_MASK32_HI + 8 - b has
  * lanes l < b set (0 <= a, b <= 8).  Same for 64-bit lanes with 4. */
 static const int32_t dc_mask32_lo[16] = {0, 0, 0, 0, 0, 0, 0, 0,
