@@ -30,12 +30,36 @@ typedef struct {
 
 typedef void (*DC_DFN(dc_dw_fn))(const DC_DFN(dc_dwctx) *, dc_idx, dc_idx, dc_idx, dc_idx);
 
+/* The terms te[0..np) of one width tap into the RB x U accumulators a; MODE 0: every
+ * lane valid; 1: masked loads (lanes outside the input load 0, and w*0 = +-0 added to
+ * a sum that starts at +0 changes nothing: finite weights); 2: masked loads, and
+ * those lanes keep their value (blend). */
+static DC_BINL void DC_DFN(dc_dw_tap)(DC_V a[8][8], const DC_DFN(dc_dterm) *te, dc_idx np,
+                                      const DC_T *xc, dc_idx xrs, const __m256i *me,
+                                      const int RB, const int U, const int MODE) {
+    for (dc_idx l = 0; l < np; l++) {
+        const DC_V wv = DC_SET1(te[l].w);
+        const DC_T *xp = xc + te[l].x;
+#pragma GCC unroll 8
+        for (int j = 0; j < RB; j++)
+#pragma GCC unroll 8
+            for (int u = 0; u < U; u++) {
+                const DC_T *xa = xp + j * xrs + u * DC_VL;
+                if (MODE == 0) {
+                    a[j][u] = DC_FMA(wv, DC_LOADU(xa), a[j][u]);
+                } else {
+                    const DC_V v = DC_FMA(wv, DC_MLOAD(xa, me[u]), a[j][u]);
+                    a[j][u] = MODE == 1 ? v : DC_BLEND(a[j][u], v, me[u]);
+                }
+            }
+    }
+}
+
 /* Chunks [cbeg, cend) of one phase for rows [r0, r1) of a run, RB rows at a time
  * (r1 - r0 a multiple of RB): RB x U accumulators, one broadcast weight per term for
- * all of them.  The terms go in list order in every chunk; in a border chunk a tap's
- * lanes outside the input load 0 and, with finite weights, add w*0 = +-0, which
- * leaves the sum unchanged (the accumulators start at +0); otherwise those lanes keep
- * their value (blend).  So a lane's value depends only on its position. */
+ * all of them.  The terms go in list order in every chunk, and a lane outside the
+ * input never changes its sum (dc_dw_tap), so a lane's value depends only on its
+ * position. */
 static DC_BINL void DC_DFN(dc_dw_body)(const DC_DFN(dc_dwctx) *cx, dc_idx cbeg,
                                        dc_idx cend, dc_idx r0, dc_idx r1, const int RB,
                                        const int U) {
@@ -55,26 +79,15 @@ static DC_BINL void DC_DFN(dc_dw_body)(const DC_DFN(dc_dwctx) *cx, dc_idx cbeg,
                 for (int u = 0; u < U; u++) a[j][u] = DC_ZERO();
             for (dc_idx e = 0; e < ntap; e++) {
                 const DC_DFN(dc_dterm) *te = cl.terms + e * np;
+                /* kinds: 0 no lane of the chunk valid, 1 all, 2 some (deconv_blocked_t.h) */
                 const int kind = mo < 0 ? 1 : cl.kinds[mo + ntap * U + e];
-                if (kind == 0) continue;
-                /* kind 1: every lane of the chunk valid; 2: masks */
-                __m256i me[8];
-#pragma GCC unroll 8
-                for (int u = 0; u < U; u++)
-                    me[u] = kind == 2 ? cl.masks[mo + e * U + u] : _mm256_set1_epi32(-1);
-                for (dc_idx l = 0; l < np; l++) {
-                    const DC_V wv = DC_SET1(te[l].w);
-                    const DC_T *xp = xc + te[l].x;
-#pragma GCC unroll 8
-                    for (int j = 0; j < RB; j++)
-#pragma GCC unroll 8
-                        for (int u = 0; u < U; u++) {
-                            const DC_T *xa = xp + j * cl.xrs + u * DC_VL;
-                            DC_V v = DC_FMA(wv, kind == 2 ? DC_MLOAD(xa, me[u]) : DC_LOADU(xa),
-                                            a[j][u]);
-                            a[j][u] = kind == 1 || cl.finite ? v : DC_BLEND(a[j][u], v, me[u]);
-                        }
-                }
+                const __m256i *me = cl.masks + (mo < 0 ? 0 : mo + e * U);
+                if (kind == 1)
+                    DC_DFN(dc_dw_tap)(a, te, np, xc, cl.xrs, me, RB, U, 0);
+                else if (kind == 2 && cl.finite)
+                    DC_DFN(dc_dw_tap)(a, te, np, xc, cl.xrs, me, RB, U, 1);
+                else if (kind == 2)
+                    DC_DFN(dc_dw_tap)(a, te, np, xc, cl.xrs, me, RB, U, 2);
             }
 #pragma GCC unroll 8
             for (int j = 0; j < RB; j++)
@@ -139,7 +152,7 @@ static DC_BTGT int DC_DFN(dc_depthwise_tr)(const dc_plan *p, const DC_T *x, cons
     const dc_idx sw = s[2], xrs = n[2], xds = n[1] * n[2];
     if (N <= 0 || cout <= 0 || rows <= 0 || no2 <= 0) return 0;
     if (nt < 1) nt = 1;
-    char *mem = (char *)malloc((size_t)(2 * no0 + 2 * no1) * sizeof(dc_idx)
+    char *mem = (char *)malloc((size_t)(2 * no0 + 3 * no1) * sizeof(dc_idx)
                                + (size_t)sw * sizeof(dc_bphase)
                                + (size_t)k[2] * sizeof(dc_btap)
                                + (size_t)(cout * cin_g * K) * sizeof(DC_T) + 64);
@@ -149,9 +162,18 @@ static DC_BTGT int DC_DFN(dc_depthwise_tr)(const dc_plan *p, const DC_T *x, cons
      * micro-kernel call runs them all with one list of terms */
     dc_idx *dorder = (dc_idx *)mem, *horder = dorder + no0;
     dc_idx *dpos = horder + no1, *hpos = dpos + no0;     /* the inverse orders */
+    dc_idx *hrun = hpos + no1;     /* rows from horder[i] on with its taps, moved by one */
     for (dc_idx i = 0; i < no0; i++) dpos[dorder[i] = dc_bphase_major(i, no0, s[0])] = i;
     for (dc_idx i = 0; i < no1; i++) hpos[horder[i] = dc_bphase_major(i, no1, s[1])] = i;
-    dc_bphase *ph = (dc_bphase *)(hpos + no1);
+    for (dc_idx i = no1 - 1; i >= 0; i--) {
+        const dc_idx oh = horder[i], nh = p->hptr[oh + 1] - p->hptr[oh];
+        hrun[i] = i + 1 < no1 && horder[i + 1] == oh + s[1]
+                  && p->hptr[oh + s[1] + 1] - p->hptr[oh + s[1]] == nh
+                  && dc_pairs_shifted(p->hpairs + 2 * p->hptr[oh],
+                                      p->hpairs + 2 * p->hptr[oh + s[1]], nh, 1)
+                  ? hrun[i + 1] + 1 : 1;
+    }
+    dc_bphase *ph = (dc_bphase *)(hrun + no1);
     dc_btap *taps = (dc_btap *)(ph + sw);
     DC_T *wpk = (DC_T *)(((uintptr_t)(taps + k[2]) + 63) & ~(uintptr_t)63);
     dc_bphases(n[2], k[2], sw, d[2], pb[2], no2, ph, taps);
@@ -247,14 +269,8 @@ static DC_BTGT int DC_DFN(dc_depthwise_tr)(const dc_plan *p, const DC_T *x, cons
                 const dc_idx nd = p->dptr[od + 1] - p->dptr[od];
                 const dc_idx *hp = p->hpairs + 2 * p->hptr[oh];
                 const dc_idx nh = p->hptr[oh + 1] - p->hptr[oh];
-                /* the run: following rows of this height phase with the same taps */
-                dc_idx nr = 1;
-                while (nr < R && i + nr < iend && hi + nr < no1
-                       && horder[hi + nr] == oh + nr * s[1]
-                       && p->hptr[oh + nr * s[1] + 1] - p->hptr[oh + nr * s[1]] == nh
-                       && dc_pairs_shifted(hp, p->hpairs + 2 * p->hptr[oh + nr * s[1]], nh,
-                                           nr))
-                    nr++;
+                dc_idx nr = hrun[hi] < R ? hrun[hi] : R;
+                if (nr > iend - i) nr = iend - i;
                 if (!(plane == kplane && nd == knd && nh == knh && dc_pairs_same(dp, kdp, nd)
                       && dc_pairs_same(hp, khp, nh))) {
                     np = cin_g * nd * nh;
