@@ -5,12 +5,16 @@ C-contiguous float32/float64 arrays of matching dtype, ``out`` of the exact outp
 shape (its contents are overwritten), ``pads`` as ``(before, after)`` pairs.
 
 1-D and 2-D problems are handled as 3-D ones with leading singleton spatial dims.
-A small planner picks, per call, one of three transposed-convolution paths:
+A small planner picks, per call, one of four transposed-convolution paths:
 
 * blocked (when the CPU has AVX2+FMA): register-blocked, width-vectorised phase
   decomposition (deconv_blocked.h): a block of output channels x a row segment of
   one phase in vector registers while the reduction over input channels and taps
   streams through; the default for few and medium channel counts;
+
+* depthwise (AVX2+FMA, C_in/groups == 1): one output plane per task, the same
+  micro-kernels for one channel run over many rows at once, vector phase interleave
+  (deconv_depthwise.h);
 
 * direct: output-stationary, phase-decomposed (no inserted zero is ever multiplied),
   parallel over output rows (n, c_out, depth, height);
@@ -39,7 +43,7 @@ from deconv_kernels cimport (
     DC_CLONES_ENABLED, dc_idx, dc_plan, dc_plan_build, dc_plan_free,
     dc_row_direct_f32, dc_row_direct_f64, dc_row_gather_f32, dc_row_gather_f64,
     dc_row_ola_f32, dc_row_ola_f64, dc_blocked_available, dc_isa_name,
-    dc_blocked_tr_f32, dc_blocked_tr_f64,
+    dc_blocked_tr_f32, dc_blocked_tr_f64, dc_depthwise_tr_f32, dc_depthwise_tr_f64,
 )
 
 cnp.import_array()
@@ -67,6 +71,9 @@ cdef dc_idx OLA_MIN_KERNEL = 16
 # stride) is shorter than this.
 cdef dc_idx BLOCKED_MAX_COUT_G = 48
 cdef dc_idx BLOCKED_MIN_PHASE_LEN = 16
+# Depthwise kernel (deconv_depthwise.h) for C_in/groups == 1 up to this C_out/groups;
+# from 2 output channels per group the blocked kernel's shared input loads win.
+cdef dc_idx DEPTHWISE_MAX_COUT_G = 1
 
 # Per-Python-thread GEMM column buffer, reused across calls (no page faults on every
 # call); at most COLS_MAX_BYTES is kept per thread.
@@ -77,6 +84,7 @@ cdef enum:
     PATH_DIRECT = 1
     PATH_GEMM = 2
     PATH_BLOCKED = 3
+    PATH_DEPTHWISE = 4
 
 
 cdef struct Geometry:
@@ -93,8 +101,8 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads,
                    _path=0):
     """Transposed convolution into ``out`` (weight layout (C_in, C_out/groups, *k)).
 
-    ``_path`` is private: 0 = planner, 1 = direct, 2 = gemm, 3 = blocked (AVX2+FMA;
-    direct on CPUs without them); tests force each path.
+    ``_path`` is private: 0 = planner, 1 = direct, 2 = gemm, 3 = blocked, 4 = depthwise
+    (3 and 4 need AVX2+FMA: direct on CPUs without them); tests force each path.
     """
     _conv(True, x, w, bias, out, stride, pads, dilation, groups, num_threads, _path)
 
@@ -139,6 +147,7 @@ def build_info():
             "ola_min_kernel": OLA_MIN_KERNEL,
             "blocked_max_cout_per_group": BLOCKED_MAX_COUT_G,
             "blocked_min_phase_len": BLOCKED_MIN_PHASE_LEN,
+            "depthwise_max_cout_per_group": DEPTHWISE_MAX_COUT_G,
         },
     }
 
@@ -212,6 +221,8 @@ cdef int _execute(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarra
         path = PATH_DIRECT if work < BLOCKED_MIN_WORK else _plan_path(tr, g)
     if tr and path == PATH_BLOCKED and dc_blocked_available():
         _blocked(x, w, bias, out, g, plan, nt)
+    elif tr and path == PATH_DEPTHWISE and dc_blocked_available():
+        _blocked(x, w, bias, out, g, plan, nt, True)
     elif tr and path == PATH_GEMM:
         _gemm_transposed(x, w, bias, out, g, plan, nt)
     elif cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
@@ -313,6 +324,10 @@ cdef int _plan_path(bint tr, Geometry *g) noexcept:
                       and g.cin_g * g.cout_g >= GEMM_MIN_CHANNEL_PRODUCT)
     if not dc_blocked_available():
         return PATH_GEMM if gemm else PATH_DIRECT
+    # One input channel per group: no channel reduction for the blocked kernel's
+    # registers to amortise its per-row set-up over.
+    if g.cin_g == 1 and g.cout_g <= DEPTHWISE_MAX_COUT_G:
+        return PATH_DEPTHWISE
     # The blocked kernel broadcasts one weight per output channel of a block: BLAS
     # wins when output channels are many, when rows are too short to fill vectors,
     # and for the overlap-add shape.
@@ -323,8 +338,9 @@ cdef int _plan_path(bint tr, Geometry *g) noexcept:
 
 
 cdef int _blocked(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
-                  Geometry *g, dc_plan *p, int nt) except -1:
-    """Register-blocked AVX2 kernel (deconv_blocked.h); arrays are C-contiguous."""
+                  Geometry *g, dc_plan *p, int nt, bint depthwise=False) except -1:
+    """Register-blocked AVX2 kernel (deconv_blocked.h), or with ``depthwise`` the one
+    of deconv_depthwise.h (same arguments); arrays are C-contiguous."""
     cdef void *bp = NULL
     cdef void *xp = cnp.PyArray_DATA(x)
     cdef void *wp = cnp.PyArray_DATA(w)
@@ -333,7 +349,15 @@ cdef int _blocked(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
     if bias is not None:
         bp = cnp.PyArray_DATA(<cnp.ndarray> bias)
     with nogil:
-        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+        if depthwise and cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+            rc = dc_depthwise_tr_f32(p, <const float *> xp, <const float *> wp,
+                                     <const float *> bp, <float *> op, g.N, g.groups,
+                                     g.cin_g, g.cout_g, g.n, g.k, g.s, g.d, g.pb, g.no, nt)
+        elif depthwise:
+            rc = dc_depthwise_tr_f64(p, <const double *> xp, <const double *> wp,
+                                     <const double *> bp, <double *> op, g.N, g.groups,
+                                     g.cin_g, g.cout_g, g.n, g.k, g.s, g.d, g.pb, g.no, nt)
+        elif cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
             rc = dc_blocked_tr_f32(p, <const float *> xp, <const float *> wp,
                                    <const float *> bp, <float *> op, g.N, g.groups,
                                    g.cin_g, g.cout_g, g.n, g.k, g.s, g.d, g.pb, g.no, nt)

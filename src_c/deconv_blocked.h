@@ -153,6 +153,29 @@ static inline dc_idx dc_bphase_major(dc_idx r, dc_idx n, dc_idx s) {
     return (r % full) * s + rem + r / full;
 }
 
+/* The largest numbers of depth and height (tap, input index) pairs of any output index. */
+static void dc_plan_max_pairs(const dc_plan *p, dc_idx no0, dc_idx no1, dc_idx *maxnd,
+                              dc_idx *maxnh) {
+    *maxnd = *maxnh = 0;
+    for (dc_idx o = 0; o < no0; o++)
+        if (p->dptr[o + 1] - p->dptr[o] > *maxnd) *maxnd = p->dptr[o + 1] - p->dptr[o];
+    for (dc_idx o = 0; o < no1; o++)
+        if (p->hptr[o + 1] - p->hptr[o] > *maxnh) *maxnh = p->hptr[o + 1] - p->hptr[o];
+}
+
+/* 1 iff the n (tap, input index) pairs b are the pairs a with every index moved by sh. */
+static inline int dc_pairs_shifted(const dc_idx *a, const dc_idx *b, dc_idx n, dc_idx sh) {
+    for (dc_idx i = 0; i < n; i++)
+        if (b[2 * i] != a[2 * i] || b[2 * i + 1] - a[2 * i + 1] != sh) return 0;
+    return 1;
+}
+
+/* 1 iff the n pairs a and b have the same taps and the same indices relative to their
+ * first pair's. */
+static inline int dc_pairs_same(const dc_idx *a, const dc_idx *b, dc_idx n) {
+    return n == 0 || dc_pairs_shifted(a, b, n, b[1] - a[1]);
+}
+
 /* Lane masks: DC_MASK32_LO + 8 - a has lanes l >= a set; DC_MASK32_HI + 8 - b has
  * lanes l < b set (0 <= a, b <= 8).  Same for 64-bit lanes with 4. */
 static const int32_t dc_mask32_lo[16] = {0, 0, 0, 0, 0, 0, 0, 0,
@@ -164,37 +187,9 @@ static const int64_t dc_mask64_hi[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
 
 #if DC_BLOCKED_COMPILED
 
-#define DC_T float
-#define DC_SUF f32
-#define DC_V __m256
-#define DC_VL 8
-#define DC_LOADU _mm256_loadu_ps
-#define DC_STOREU _mm256_storeu_ps
-#define DC_SET1 _mm256_set1_ps
-#define DC_ZERO _mm256_setzero_ps
-#define DC_FMA _mm256_fmadd_ps
-#define DC_MLOAD(p, m) _mm256_maskload_ps((p), (m))
-#define DC_BLEND(a, b, m) _mm256_blendv_ps((a), (b), _mm256_castsi256_ps(m))
-#define DC_MASK(a, b) _mm256_and_si256( \
-    _mm256_loadu_si256((const __m256i *)(dc_mask32_lo + 8 - (a))), \
-    _mm256_loadu_si256((const __m256i *)(dc_mask32_hi + 8 - (b))))
-#include "deconv_blocked_t.h"
-
-#define DC_T double
-#define DC_SUF f64
-#define DC_V __m256d
-#define DC_VL 4
-#define DC_LOADU _mm256_loadu_pd
-#define DC_STOREU _mm256_storeu_pd
-#define DC_SET1 _mm256_set1_pd
-#define DC_ZERO _mm256_setzero_pd
-#define DC_FMA _mm256_fmadd_pd
-#define DC_MLOAD(p, m) _mm256_maskload_pd((p), (m))
-#define DC_BLEND(a, b, m) _mm256_blendv_pd((a), (b), _mm256_castsi256_pd(m))
-#define DC_MASK(a, b) _mm256_and_si256( \
-    _mm256_loadu_si256((const __m256i *)(dc_mask64_lo + 4 - (a))), \
-    _mm256_loadu_si256((const __m256i *)(dc_mask64_hi + 4 - (b))))
-#include "deconv_blocked_t.h"
+#define DC_TEMPLATE "deconv_blocked_t.h"
+#include "deconv_avx2_inst.h"
+#undef DC_TEMPLATE
 
 #else  /* not compiled: stubs that are never called (dc_blocked_available() == 0) */
 

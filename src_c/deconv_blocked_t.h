@@ -1,7 +1,7 @@
 /*
- * Blocked transposed-convolution kernels for one dtype; included by deconv_blocked.h
- * with DC_T, DC_SUF, DC_V, DC_VL and the intrinsic macros defined.  No include guard
- * on purpose.  See deconv_blocked.h for the method.
+ * Blocked transposed-convolution kernels for one dtype; instantiated by
+ * deconv_blocked.h through deconv_avx2_inst.h (DC_T, DC_SUF, DC_V, DC_VL and the
+ * intrinsic macros).  No include guard on purpose.  See deconv_blocked.h for the method.
  */
 #define DC_BCAT2(a, b) a##_##b
 #define DC_BCAT(a, b) DC_BCAT2(a, b)
@@ -202,57 +202,30 @@ static DC_BFN(dc_bk_fn) DC_BFN(dc_bk_pick)(int C, int U) {
     }
 }
 
-/* Transposed convolution of the whole batch into out (C-contiguous), 3-D geometry
- * (1-D/2-D with leading singleton dims).  Returns 0, or -1 when out of memory. */
-static DC_BTGT int DC_BFN(dc_blocked_tr)(const dc_plan *p, const DC_T *x, const DC_T *w,
-                                 const DC_T *bias, DC_T *out, dc_idx N, dc_idx groups,
-                                 dc_idx cin_g, dc_idx cout_g, const dc_idx *n,
-                                 const dc_idx *k, const dc_idx *s, const dc_idx *d,
-                                 const dc_idx *pb, const dc_idx *no, int nt) {
-    const dc_idx K = k[0] * k[1] * k[2], pin = n[0] * n[1] * n[2];
-    const dc_idx cin = cin_g * groups, cout = cout_g * groups;
-    const dc_idx no0 = no[0], no1 = no[1], no2 = no[2];
-    const dc_idx sw = s[2];
-    int C, U, failed = 0, finite = 1;
-    if (N <= 0 || cout <= 0 || no0 <= 0 || no1 <= 0 || no2 <= 0) return 0;
-    if (nt < 1) nt = 1;
-    dc_bchunk *chunks = NULL;
-    __m256i *masks = NULL;
-    signed char *kinds = NULL;
-    dc_idx maxlen = 0, ntap_max = 0;
-    char *mem = (char *)malloc((size_t)sw * sizeof(dc_bphase) + (size_t)k[2] * sizeof(dc_btap)
-                               + (size_t)(cout * cin_g * K) * sizeof(DC_T) + 64);
-    if (!mem) return -1;
-    dc_bphase *ph = (dc_bphase *)mem;
-    dc_btap *taps = (dc_btap *)(ph + sw);
-    DC_T *wpk = (DC_T *)(((uintptr_t)(taps + k[2]) + 63) & ~(uintptr_t)63);
-    dc_bphases(n[2], k[2], sw, d[2], pb[2], no2, ph, taps);
-    for (dc_idx q = 0; q < sw; q++) {
-        if (ph[q].len > maxlen) maxlen = ph[q].len;
-        if (ph[q].ntap > ntap_max) ntap_max = ph[q].ntap;
+/* Vectors U of a chunk for blocks of C channels and phases up to maxlen long: the
+ * fewest register operations per row (a chunk costs max(C*U, U+C) + 2). */
+static int DC_BFN(dc_bpick_u)(int C, dc_idx maxlen) {
+    static const int umax[5] = {0, 8, 4, 3, 3};
+    static const int ucand[5] = {1, 2, 3, 4, 8};
+    double best = 0;
+    int U = 1;
+    for (int i = 0; i < 5; i++) {
+        int u = ucand[i];
+        if (u > umax[C]) break;
+        dc_idx W = (dc_idx)u * DC_VL;
+        dc_idx nch = maxlen >= W ? (maxlen + W - 1) / W : 1;
+        double per = (double)(C * u > u + C ? C * u : u + C) + 2.0;
+        double cost = (double)nch * per;
+        if (i == 0 || cost <= best) { best = cost; U = u; }
     }
+    return U;
+}
 
-    /* block shape: C output channels x U vectors of the width */
-    C = cout_g >= 4 ? 4 : (int)cout_g;
-    {
-        static const int umax[5] = {0, 8, 4, 3, 3};
-        static const int ucand[5] = {1, 2, 3, 4, 8};
-        double best = 0;
-        U = 1;
-        for (int i = 0; i < 5; i++) {
-            int u = ucand[i];
-            if (u > umax[C]) break;
-            dc_idx W = (dc_idx)u * DC_VL;
-            dc_idx nch = maxlen >= W ? (maxlen + W - 1) / W : 1;
-            double per = (double)(C * u > u + C ? C * u : u + C) + 2.0;
-            double cost = (double)nch * per;
-            if (i == 0 || cost <= best) { best = cost; U = u; }
-        }
-    }
-    const dc_idx W = (dc_idx)U * DC_VL;
-    const dc_idx nblk = (cout_g + C - 1) / C;
-
-    /* packed weights: block (grp, c0, cb) at (grp*cout_g + c0)*cin_g*K, [ci][K][cb] */
+/* Packed weights: block (grp, c0, cb) of C channels at (grp*cout_g + c0)*cin_g*K,
+ * [ci][K][cb].  Returns 1 iff all weights are finite. */
+static int DC_BFN(dc_bpack)(const DC_T *w, dc_idx groups, dc_idx cin_g, dc_idx cout_g,
+                            dc_idx K, int C, DC_T *wpk) {
+    int finite = 1;
     for (dc_idx grp = 0; grp < groups; grp++)
         for (dc_idx c0 = 0; c0 < cout_g; c0 += C) {
             dc_idx cb = cout_g - c0 < C ? cout_g - c0 : C;
@@ -267,10 +240,22 @@ static DC_BTGT int DC_BFN(dc_blocked_tr)(const dc_plan *p, const DC_T *x, const 
                     }
             }
         }
+    return finite;
+}
 
-    /* chunk table: per phase, chunks of W outputs (the last one shifted back to end at
-     * the phase's end; a single chunk when the phase is shorter than W); border
-     * chunks get their lane masks here, once per call */
+/* Chunk table of the width phases ph[0..sw) for blocks of C channels: per phase, chunks
+ * of U vectors (the last one shifted back to end at the phase's end, or narrower; a
+ * single chunk when the phase is shorter); border chunks get their lane masks and
+ * kinds here, once per call.  Sets P->chunk0, P->nchunk and P->ut.  Returns 0, or -1
+ * when out of memory (then nothing is left allocated). */
+static DC_BTGT int DC_BFN(dc_bchunks)(dc_bphase *ph, dc_idx sw, const dc_btap *taps,
+                                      dc_idx ntap_max, int C, int U,
+                                      dc_bchunk **chunks_out, __m256i **masks_out,
+                                      signed char **kinds_out) {
+    const dc_idx W = (dc_idx)U * DC_VL;
+    dc_bchunk *chunks = NULL;
+    __m256i *masks = NULL;
+    signed char *kinds = NULL;
     dc_idx nchunk_all = 0, nborder = 0;
     for (int pass = 0; pass < 2; pass++) {
         dc_idx c = 0, b = 0;
@@ -333,17 +318,106 @@ static DC_BTGT int DC_BFN(dc_blocked_tr)(const dc_plan *p, const DC_T *x, const 
                                                      * sizeof(__m256i));
             kinds = (signed char *)malloc((size_t)nborder * ntap_max * (U + 1) + 1);
             if (!chunks || !masks || !kinds) {
-                free(chunks); free(masks); free(kinds); free(mem);
+                free(chunks); free(masks); free(kinds);
                 return -1;
             }
         }
     }
+    *chunks_out = chunks;
+    *masks_out = masks;
+    *kinds_out = kinds;
+    return 0;
+}
 
-    dc_idx maxnd = 0, maxnh = 0;
-    for (dc_idx o = 0; o < no0; o++)
-        if (p->dptr[o + 1] - p->dptr[o] > maxnd) maxnd = p->dptr[o + 1] - p->dptr[o];
-    for (dc_idx o = 0; o < no1; o++)
-        if (p->hptr[o + 1] - p->hptr[o] > maxnh) maxnh = p->hptr[o + 1] - p->hptr[o];
+/* One output vector: a non-temporal store (two 16-byte halves, as large outputs
+ * are rarely 32-byte aligned) or a plain one. */
+static DC_BINL void DC_BFN(dc_bstore)(DC_T *dst, DC_V v, int stream) {
+    if (stream) {
+        DC_STREAM128(dst, DC_LO128(v));
+        DC_STREAM128(dst + DC_VL / 2, DC_HI128(v));
+    } else {
+        DC_STOREU(dst, v);
+    }
+}
+
+/* out_row = bias + phase-major acc, interleaved (as dc_finish); vectors for strides 1
+ * and 2 (stride 2 interleaves in registers: unpack, then swap 128-bit halves).  With
+ * stream, a 16-byte aligned row is written with non-temporal stores (the caller
+ * fences). */
+static DC_BTGT void DC_BFN(dc_bfinish)(const dc_plan *p, const DC_T *acc, DC_T *out_row,
+                                       DC_T bias, int stream) {
+    const dc_idx n = p->acc_len, s = p->phases;
+    const DC_V bv = DC_SET1(bias);
+    dc_idx m = 0;
+    stream = stream && ((uintptr_t)out_row & 15) == 0;
+    if (s == 1) {
+        for (; m + DC_VL <= n; m += DC_VL)
+            DC_BFN(dc_bstore)(out_row + m, DC_ADD(bv, DC_LOADU(acc + m)), stream);
+        for (; m < n; m++) out_row[m] = bias + acc[m];
+    } else if (s == 2) {
+        const DC_T *a1 = acc + (n + 1) / 2;
+        for (; m + DC_VL <= n / 2; m += DC_VL) {
+            const DC_V v0 = DC_LOADU(acc + m), v1 = DC_LOADU(a1 + m);
+            const DC_V lo = DC_UNPACKLO(v0, v1), hi = DC_UNPACKHI(v0, v1);
+            DC_BFN(dc_bstore)(out_row + 2 * m, DC_ADD(bv, DC_PERM2(lo, hi, 0x20)), stream);
+            DC_BFN(dc_bstore)(out_row + 2 * m + DC_VL, DC_ADD(bv, DC_PERM2(lo, hi, 0x31)),
+                              stream);
+        }
+        for (; m < n / 2; m++) {
+            out_row[2 * m] = bias + acc[m];
+            out_row[2 * m + 1] = bias + a1[m];
+        }
+        if (n & 1) out_row[n - 1] = bias + acc[n / 2];
+    } else {
+        DC_BCAT(dc_finish, DC_SUF)(p, acc, out_row, bias);
+    }
+}
+
+/* Transposed convolution of the whole batch into out (C-contiguous), 3-D geometry
+ * (1-D/2-D with leading singleton dims).  Returns 0, or -1 when out of memory. */
+static DC_BTGT int DC_BFN(dc_blocked_tr)(const dc_plan *p, const DC_T *x, const DC_T *w,
+                                 const DC_T *bias, DC_T *out, dc_idx N, dc_idx groups,
+                                 dc_idx cin_g, dc_idx cout_g, const dc_idx *n,
+                                 const dc_idx *k, const dc_idx *s, const dc_idx *d,
+                                 const dc_idx *pb, const dc_idx *no, int nt) {
+    const dc_idx K = k[0] * k[1] * k[2], pin = n[0] * n[1] * n[2];
+    const dc_idx cin = cin_g * groups, cout = cout_g * groups;
+    const dc_idx no0 = no[0], no1 = no[1], no2 = no[2];
+    const dc_idx sw = s[2];
+    int C, U, failed = 0;
+    if (N <= 0 || cout <= 0 || no0 <= 0 || no1 <= 0 || no2 <= 0) return 0;
+    if (nt < 1) nt = 1;
+    dc_bchunk *chunks = NULL;
+    __m256i *masks = NULL;
+    signed char *kinds = NULL;
+    dc_idx maxlen = 0, ntap_max = 0;
+    char *mem = (char *)malloc((size_t)sw * sizeof(dc_bphase) + (size_t)k[2] * sizeof(dc_btap)
+                               + (size_t)(cout * cin_g * K) * sizeof(DC_T) + 64);
+    if (!mem) return -1;
+    dc_bphase *ph = (dc_bphase *)mem;
+    dc_btap *taps = (dc_btap *)(ph + sw);
+    DC_T *wpk = (DC_T *)(((uintptr_t)(taps + k[2]) + 63) & ~(uintptr_t)63);
+    dc_bphases(n[2], k[2], sw, d[2], pb[2], no2, ph, taps);
+    for (dc_idx q = 0; q < sw; q++) {
+        if (ph[q].len > maxlen) maxlen = ph[q].len;
+        if (ph[q].ntap > ntap_max) ntap_max = ph[q].ntap;
+    }
+
+    /* block shape: C output channels x U vectors of the width */
+    C = cout_g >= 4 ? 4 : (int)cout_g;
+    U = DC_BFN(dc_bpick_u)(C, maxlen);
+    const dc_idx W = (dc_idx)U * DC_VL;
+    const dc_idx nblk = (cout_g + C - 1) / C;
+
+    const int finite = DC_BFN(dc_bpack)(w, groups, cin_g, cout_g, K, C, wpk);
+
+    if (DC_BFN(dc_bchunks)(ph, sw, taps, ntap_max, C, U, &chunks, &masks, &kinds) != 0) {
+        free(mem);
+        return -1;
+    }
+
+    dc_idx maxnd, maxnh;
+    dc_plan_max_pairs(p, no0, no1, &maxnd, &maxnh);
     const dc_idx maxoffs = cin_g * maxnd * maxnh * ntap_max + 1;
     const dc_idx keylen = 3 + 2 * maxnd + 2 * maxnh;
     /* one cached list per phase when that is small, else one slot */
@@ -534,8 +608,8 @@ static DC_BTGT int DC_BFN(dc_blocked_tr)(const dc_plan *p, const DC_T *x, const 
                     for (dc_idx jj = 0; jj < cb; jj++) {
                         dc_idx co = grp * cout_g + c0 + jj;
                         DC_T *orow = out + (((nn * cout + co) * no0 + od) * no1 + orr) * no2;
-                        DC_BCAT(dc_finish, DC_SUF)(p, cx.acc + rr * cx.accrow + jj * acc_stride,
-                                                   orow, bias ? bias[co] : (DC_T)0);
+                        DC_BFN(dc_bfinish)(p, cx.acc + rr * cx.accrow + jj * acc_stride,
+                                           orow, bias ? bias[co] : (DC_T)0, 0);
                     }
                 }
                 i = j;
@@ -552,16 +626,3 @@ static DC_BTGT int DC_BFN(dc_blocked_tr)(const dc_plan *p, const DC_T *x, const 
 #undef DC_BCAT
 #undef DC_BCAT2
 
-/* The template undefines its parameters, ready for the next instantiation. */
-#undef DC_T
-#undef DC_SUF
-#undef DC_V
-#undef DC_VL
-#undef DC_LOADU
-#undef DC_STOREU
-#undef DC_SET1
-#undef DC_ZERO
-#undef DC_FMA
-#undef DC_MLOAD
-#undef DC_BLEND
-#undef DC_MASK

@@ -180,4 +180,7 @@ static void dc_plan_free(dc_plan *p) {
 /* AVX2 register-blocked transposed kernels (run-time checked). */
 #include "deconv_blocked.h"
 
+/* AVX2 depthwise transposed kernels (run-time checked, same test). */
+#include "deconv_depthwise.h"
+
 #endif /* DECONV_KERNELS_H */

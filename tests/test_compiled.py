@@ -22,7 +22,8 @@ if os.environ.get("DECONV_CORE_BACKEND", "").strip().lower() == "numpy":
 else:
     from deconv_core import _kernels  # a missing extension is a failure here
 
-DIRECT, GEMM, BLOCKED = 1, 2, 3   # BLOCKED falls back to DIRECT without AVX2+FMA
+DIRECT, GEMM, BLOCKED, DEPTHWISE = 1, 2, 3, 4  # 3, 4: DIRECT without AVX2+FMA
+BLOCKED_MIN_WORK = _kernels.build_info()["planner"]["blocked_min_work"]
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
 
 
@@ -149,7 +150,7 @@ def run_forward(x, w, bias, stride, pads, dilation, groups, nt=2):
 # correctness sweeps
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@pytest.mark.parametrize("path", [DIRECT, GEMM, BLOCKED, 0])
+@pytest.mark.parametrize("path", [DIRECT, GEMM, BLOCKED, DEPTHWISE, 0])
 def test_transposed_matches_reference(nd, dtype, path):
     rng = np.random.default_rng(1000 * nd + 10 * path + (dtype == np.float64))
     for _ in range(25 if nd < 3 else 12):
@@ -183,7 +184,7 @@ def test_long_1d_kernels(dtype):
         pads = ((pb, pa),) if it % 3 else ((0, 0), (pb, pa))
         case = (x, w, bias, (s,) * len(shape), pads, (1,) * len(shape), groups)
         ref = ref_conv_transpose(*case)
-        for path in (DIRECT, GEMM, BLOCKED, 0):
+        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE, 0):
             np.testing.assert_allclose(run_transposed(*case, path=path), ref, **TOL[dtype])
 
 
@@ -218,7 +219,7 @@ def test_transposed_matches_torch(nd):
                             output_padding=op, groups=groups, dilation=d)
         except RuntimeError:  # empty output for torch: not a case we can compare
             continue
-        for path in (DIRECT, GEMM, BLOCKED):
+        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE):
             got = run_transposed(x, w, bias, s, pads, d, groups, path=path)
             np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
 
@@ -245,7 +246,7 @@ def test_adjoint():
         full = [(o - 1) * sj + dj * (kj - 1) + 1 for o, sj, dj, kj in
                 zip(y.shape[2:], s, d, w.shape[2:])]
         tpads = tuple((pb, f - pb - n) for f, (pb, _), n in zip(full, pads, x.shape[2:]))
-        for path in (DIRECT, GEMM, BLOCKED):
+        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE):
             xt = run_transposed(r, w, None, s, tpads, d, groups, path=path)
             assert xt.shape == x.shape
             assert np.isclose(np.vdot(y, r), np.vdot(x, xt), rtol=1e-10)
@@ -270,7 +271,7 @@ def test_bit_identical_across_thread_counts(case, dtype):
     x = rng.standard_normal((n, ci) + sp).astype(dtype)
     w = rng.standard_normal((ci, co // g) + k).astype(dtype)
     b = rng.standard_normal(co).astype(dtype)
-    for path in (DIRECT, GEMM, BLOCKED, 0):
+    for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE, 0):
         outs = [run_transposed(x, w, b, s, pads, d, g, nt=nt, path=path) for nt in (1, 2, 4)]
         for o in outs[1:]:
             assert np.array_equal(o, outs[0])
@@ -294,7 +295,7 @@ def test_parallel_gather_bit_identical():
                                rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("path", [DIRECT, GEMM, BLOCKED, 0])
+@pytest.mark.parametrize("path", [DIRECT, GEMM, BLOCKED, DEPTHWISE, 0])
 @pytest.mark.parametrize("shape", [(0, 4, 3), (2, 0, 3), (2, 4, 0), (0, 0, 0)])
 def test_zero_sizes(shape, path):
     n, ci, co = shape
@@ -361,8 +362,97 @@ def test_blocked_many_input_channels(case):
     np.testing.assert_allclose(outs[0], ref_conv_transpose(*args), **TOL[dtype])
 
 
-@pytest.mark.parametrize("path", [DIRECT, BLOCKED, 0])
-def test_nonfinite_weights_only_reach_real_pixels(path):
+def depthwise_case(rng, nd, dtype, *, wide=False):
+    """C_in/groups == 1 (the depthwise path's shapes): strides 1-4, dilations 1-3,
+    odd sizes, asymmetric pads and output_padding; wide rows get interior chunks."""
+    s = tuple(int(v) for v in rng.integers(1, 5, nd))
+    d = tuple(int(v) for v in rng.integers(1, 4, nd))
+    k = tuple(int(v) for v in rng.integers(1, 6, nd))
+    n = tuple(int(v) for v in rng.integers(1, 7, nd - 1)) + (
+        int(rng.integers(1, 90 if wide else 12)),)
+    groups = int(rng.integers(1, 6))
+    c_out_g = int(rng.choice([1, 1, 2, 3]))
+    pads = []
+    for j in range(nd):
+        full = (n[j] - 1) * s[j] + d[j] * (k[j] - 1) + 1
+        pb = int(rng.integers(0, d[j] * (k[j] - 1) + 1))
+        op = int(rng.integers(0, max(s[j], d[j])))
+        pa = int(rng.integers(0, d[j] * (k[j] - 1) + 1)) - op
+        if full - pb - pa < 1:
+            pb, pa = 0, -op
+        pads.append((pb, pa))
+    x = rng.standard_normal((int(rng.integers(1, 4)), groups) + n).astype(dtype)
+    w = rng.standard_normal((groups, c_out_g) + k).astype(dtype)
+    bias = rng.standard_normal(groups * c_out_g).astype(dtype) if rng.random() < 0.7 else None
+    return x, w, bias, s, tuple(pads), d, groups
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_depthwise_matches_reference_and_threads(nd, dtype):
+    """The depthwise path (forced, and through the planner): reference scatter, and
+    bit-identical for 1, 2 and 4 threads and to what the planner picks for it."""
+    rng = np.random.default_rng(600 + 10 * nd + (dtype == np.float64))
+    for it in range(30 if nd < 3 else 15):
+        case = depthwise_case(rng, nd, dtype, wide=it % 2 == 1)
+        ref = ref_conv_transpose(*case)
+        outs = [run_transposed(*case, nt=nt, path=DEPTHWISE) for nt in (1, 2, 4)]
+        np.testing.assert_allclose(outs[0], ref, **TOL[dtype], err_msg=repr(case[3:]))
+        for o in outs[1:]:
+            assert np.array_equal(o, outs[0])
+        planned = run_transposed(*case, nt=2, path=0)
+        # One output channel per group: the planner's choice, unless the call is so
+        # small (under build_info()["planner"]["blocked_min_work"]) that it goes direct.
+        if case[1].shape[1] == 1 and outs[0].size >= BLOCKED_MIN_WORK:
+            assert np.array_equal(planned, outs[0])
+        else:
+            np.testing.assert_allclose(planned, ref, **TOL[dtype], err_msg=repr(case[3:]))
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_depthwise_matches_torch(nd):
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(700 + nd)
+    for it in range(20):
+        x, w, bias, s, _, d, groups = depthwise_case(rng, nd, np.float64, wide=it % 2 == 1)
+        padding = tuple(int(rng.integers(0, dj * (kj - 1) + 1)) for dj, kj in zip(d, w.shape[2:]))
+        op = tuple(int(rng.integers(0, max(sj, dj))) for sj, dj in zip(s, d))
+        pads = tuple((p, p - o) for p, o in zip(padding, op))
+        try:
+            ref = torch_ref(f"conv_transpose{nd}d", x, w, bias, stride=s, padding=padding,
+                            output_padding=op, groups=groups, dilation=d)
+        except RuntimeError:  # empty output for torch
+            continue
+        got = run_transposed(x, w, bias, s, pads, d, groups, path=DEPTHWISE)
+        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_depthwise_benchmark_shape(dtype):
+    """depthwise_64ch_32px_b8 (half the batch: an output large enough for non-temporal
+    stores): 64 channels, k4 s2 p1, through the planner; and one big plane (1 channel),
+    cut into row blocks."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(17)
+    for shape, groups in (((4, 64, 32, 32), 64), ((1, 1, 200, 200), 1)):
+        x = rng.standard_normal(shape).astype(dtype)
+        w = rng.standard_normal((shape[1], 1, 4, 4)).astype(dtype)
+        b = rng.standard_normal(shape[1]).astype(dtype)
+        ref = torch.nn.functional.conv_transpose2d(
+            torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), stride=2,
+            padding=1, groups=groups).numpy()
+        outs = [run_transposed(x, w, b, (2, 2), ((1, 1), (1, 1)), (1, 1), groups, nt=nt)
+                for nt in (1, 2, 4)]
+        np.testing.assert_allclose(outs[0], ref, **TOL[dtype])
+        for o in outs[1:]:
+            assert np.array_equal(o, outs[0])
+        assert np.array_equal(outs[0], run_transposed(x, w, b, (2, 2), ((1, 1), (1, 1)),
+                                                      (1, 1), groups, path=DEPTHWISE))
+
+
+@pytest.mark.parametrize("groups", [1, 2])   # 2: one input channel per group
+@pytest.mark.parametrize("path", [DIRECT, BLOCKED, DEPTHWISE, 0])
+def test_nonfinite_weights_only_reach_real_pixels(path, groups):
     """An inf weight must not turn border outputs into NaN (no product with a pixel
     outside the input is ever formed): same result as the reference scatter."""
     rng = np.random.default_rng(8)
@@ -370,7 +460,7 @@ def test_nonfinite_weights_only_reach_real_pixels(path):
     w = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
     w[0, 1, 0, 3] = np.inf
     w[1, 2, 3, 0] = -np.inf
-    args = ((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
+    args = ((2, 2), ((1, 1), (1, 1)), (1, 1), groups)
     got = run_transposed(x, w, None, *args, path=path)
     with np.errstate(invalid="ignore"):
         ref = ref_conv_transpose(x, w, None, *args)
@@ -405,10 +495,10 @@ def test_concurrent_python_threads_match_serial():
     rng = np.random.default_rng(21)
     cases = [transposed_case(rng, int(rng.integers(1, 4)), np.float32, big=True)
              for _ in range(16)]
-    serial = [run_transposed(*c, path=p) for c in cases for p in (DIRECT, GEMM, BLOCKED)]
+    paths = (DIRECT, GEMM, BLOCKED, DEPTHWISE)
+    serial = [run_transposed(*c, path=p) for c in cases for p in paths]
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(run_transposed, *c, path=p) for c in cases
-                   for p in (DIRECT, GEMM, BLOCKED)]
+        futures = [pool.submit(run_transposed, *c, path=p) for c in cases for p in paths]
         for f, expect in zip(futures, serial):
             assert np.array_equal(f.result(), expect)
 
