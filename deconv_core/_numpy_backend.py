@@ -1,6 +1,6 @@
 """Vectorised NumPy backend (the fallback when ``deconv_core._kernels`` is absent).
 
-Transposed convolution, two formulations chosen per call from the shape:
+Transposed convolution, three formulations chosen per call from the shape:
 
 * col2im (channel-heavy shapes): one BLAS matmul computes every tap's
   contribution ``Y[co, t, i] = sum_ci w[ci, co, t] * x[ci, i]`` (exactly the
@@ -14,6 +14,10 @@ Transposed convolution, two formulations chosen per call from the shape:
   so each residue class of the output is a dense stride-1 correlation of the
   original input with a sub-kernel: ``s**D`` small forward convolutions, each
   writing a disjoint strided slice of ``out`` (no buffer, no adds).
+* shifts (one input channel per group: depthwise, channel multipliers): the
+  same residue classes, but each is accumulated tap by tap as a shifted view
+  of the padded input times that tap's per-channel weight, broadcast over the
+  batch. There is no channel reduction, so no GEMM and no im2col copy.
 
 Forward convolution: im2col through a strided window view, then one matmul.
 
@@ -40,8 +44,8 @@ def max_threads():
     return _CPU_COUNT
 
 
-def _batch_chunks(n, per_item_bytes):
-    step = max(1, _CHUNK_BYTES // max(1, per_item_bytes))
+def _batch_chunks(n, per_item_bytes, limit=_CHUNK_BYTES):
+    step = max(1, limit // max(1, per_item_bytes))
     return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
 
 
@@ -134,6 +138,8 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads)
         return
     if c_in == 0:
         return _fill_bias(out, bias)
+    if c_in == groups and out.size >= _PHASES_MIN_OUTPUT:
+        return _conv_transpose_shifts(x, w, bias, out, stride, pads, dilation)
     if (all(d == 1 for d in dilation) and out.size >= _PHASES_MIN_OUTPUT
             and (c_in // groups) * w.shape[1] <= _PHASES_MAX_CHANNEL_PRODUCT):
         return _conv_transpose_phases(x, w, bias, out, stride, pads, groups, num_threads)
@@ -199,6 +205,105 @@ def _conv_transpose_phases(x, w, bias, out, stride, pads, groups, num_threads):
         wsub = np.ascontiguousarray(wf[every + tuple(p[1] for p in combo)])
         conv(x[every + tuple(p[2] for p in combo)], wsub, bias, dst, (1,) * nd,
              tuple(p[3] for p in combo), (1,) * nd, groups, num_threads)
+
+
+@functools.lru_cache(maxsize=256)
+def _shift_plan(sizes, kernel, osz, stride, pads, dilation):
+    """Geometry of :func:`_conv_transpose_shifts`, computed once per shape.
+
+    Per dim, output ``o = rho + m*s`` (full index ``f = o + pad_before``)
+    receives tap ``t`` from input ``m + e`` with ``e = (rho + pad_before - t*d) / s``
+    whenever that division is exact. Inputs are zero-padded so that every
+    ``m + e`` is in range; with the padded planes flattened, ``e`` becomes one
+    flat offset ``base`` and a residue class is computed on the flat index
+    ``j = sum(m_i * plane_stride_i)`` for ``m_0 < M_0`` (the positions with
+    ``m_i >= M_i``, i > 0, are computed too and cropped: they buy long
+    contiguous runs). Returns ``(before, padded, slack, run, plan)``: per-dim
+    padding before the input and padded sizes, the flat overrun of the last
+    plane, the longest run, and per residue class ``(out slices, M, [(tap, base), ...])``.
+    """
+    per_dim, before, padded = [], [], []
+    for n, k, s, (pb, _), d, o in zip(sizes, kernel, stride, pads, dilation, osz):
+        phases = []
+        for rho in range(min(s, o)):
+            taps = [(t, (rho + pb - t * d) // s) for t in range(k)
+                    if (rho + pb - t * d) % s == 0]
+            phases.append((slice(rho, None, s), -(-(o - rho) // s), taps))
+        reads = [(e, e + m) for _, m, taps in phases for _, e in taps]
+        b = max([0] + [-lo for lo, _ in reads])
+        per_dim.append(phases)
+        before.append(b)
+        padded.append(b + max([n] + [hi for _, hi in reads]))
+    plane = [math.prod(padded[i + 1:]) for i in range(len(padded))]
+    plan = []
+    for combo in itertools.product(*per_dim):
+        taps = [(tuple(t for t, _ in tc), sum((e + b) * p for (_, e), b, p in zip(tc, before, plane)))
+                for tc in itertools.product(*(c[2] for c in combo))]
+        plan.append((tuple(c[0] for c in combo), tuple(c[1] for c in combo), taps))
+    run = max(m[0] * plane[0] for _, m, _ in plan)
+    slack = max([0] + [base for _, _, taps in plan for _, base in taps])
+    return tuple(before), tuple(padded), slack, run, plan
+
+
+# Bytes one batch chunk of the shifts path streams through (padded input and two
+# accumulators): small enough to stay in cache, large enough to amortise the
+# fixed cost of each NumPy call (1 to 4 images of depthwise_64ch_32px time alike).
+_SHIFTS_CHUNK_BYTES = 2 << 20
+
+
+def _conv_transpose_shifts(x, w, bias, out, stride, pads, dilation):
+    """Transposed convolution for one input channel per group (``C_in == groups``).
+
+    In each residue class, ``out[n, g*C_out_g + j]`` is ``sum_t w[g, j, t] *
+    x[n, g]`` shifted by tap ``t``'s offset: a broadcast multiply and an add per
+    tap over contiguous runs of a zero-padded copy of the input (exactly the
+    layer's MACs), then one strided copy of the class into ``out``.
+    """
+    n_batch, groups = x.shape[:2]
+    c_out_g = w.shape[1]
+    before, padded, slack, run, plan = _shift_plan(
+        x.shape[2:], w.shape[2:], out.shape[2:], stride, pads, dilation)
+    size = math.prod(padded)
+    per_item = groups * (2 * c_out_g * run + size) * x.itemsize
+    chunks = _batch_chunks(n_batch, per_item, _SHIFTS_CHUNK_BYTES)
+    nb_max = chunks[0][1]
+    # Zero borders (and tail slack) are written once; each chunk refills the interior.
+    flat = np.zeros(nb_max * groups * size + slack, dtype=x.dtype)
+    interior = (slice(None), slice(None)) + tuple(
+        slice(b, b + n) for b, n in zip(before, x.shape[2:]))
+    acc = np.empty(nb_max * groups * c_out_g * run, dtype=x.dtype)
+    tmp = np.empty_like(acc)
+    every = (slice(None), slice(None))
+    # (G, C_out_g, 1) per tap: broadcast over the batch and along the run.
+    weights = [[w[every + tap][..., None] for tap, _ in taps] for _, _, taps in plan]
+    bias_g = None if bias is None else bias.reshape(groups, c_out_g, 1)
+    # With a broadcast operand, NumPy's buffered iterator copies operands to merge
+    # rows shorter than its buffer into longer loops; a buffer no longer than one
+    # run keeps the plain strided loop (about 2x faster per op here).
+    old_bufsize = np.setbufsize(max(16, min(8192, run - run % 16)))
+    try:
+        for b0, b1 in chunks:
+            nb = b1 - b0
+            src_len = nb * groups * size
+            flat[:src_len].reshape((nb, groups) + padded)[interior] = x[b0:b1]
+            for (dst, msz, taps), wts in zip(plan, weights):
+                dst = out[(slice(b0, b1), slice(None)) + dst]
+                if not taps:  # no tap reaches this residue class
+                    _fill_bias(dst, bias)
+                    continue
+                shape = (nb, groups, c_out_g, msz[0] * size // padded[0])
+                a, t = (buf[:math.prod(shape)].reshape(shape) for buf in (acc, tmp))
+                for i, ((_, base), wt) in enumerate(zip(taps, wts)):
+                    src = flat[base:base + src_len].reshape(nb, groups, 1, size)[..., :shape[-1]]
+                    np.multiply(src, wt, out=t if i else a)
+                    if i:
+                        np.add(a, t, out=a)
+                if bias_g is not None:  # here, not in the strided copy: contiguous is cheaper
+                    np.add(a, bias_g, out=a)
+                res = a.reshape((nb, groups * c_out_g, msz[0]) + padded[1:])
+                np.copyto(dst, res[every + (slice(None),) + tuple(slice(m) for m in msz[1:])])
+    finally:
+        np.setbufsize(old_bufsize)
 
 
 def conv(x, w, bias, out, stride, pads, dilation, groups, num_threads):

@@ -158,3 +158,47 @@ def test_conv_transpose_larger_few_channel_maps(backend, seed):
                                                  torch.from_numpy(b), **kw).numpy()
         got = getattr(dc, f"conv_transpose{nd}d")(x, w, b, **kw)
         np.testing.assert_allclose(got, ref, **_tol(dtype), err_msg=str((sizes, kernel, kw)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_conv_transpose_one_input_channel_per_group(backend, seed, monkeypatch):
+    """``C_in == groups`` (depthwise, channel multipliers) on maps large enough for
+    the NumPy backend's shifts path: strides, dilations, odd sizes, bias,
+    output_padding, asymmetric padding (torch's unpadded result, cropped), N = 0."""
+    from deconv_core import _numpy_backend
+    calls = []
+    shifts = _numpy_backend._conv_transpose_shifts
+    monkeypatch.setattr(_numpy_backend, "_conv_transpose_shifts",
+                        lambda *a: calls.append(1) or shifts(*a))
+    rng = np.random.default_rng(4000 + seed)
+    for case in range(16):
+        nd = int(rng.integers(1, 4))
+        groups, mult = int(rng.choice([1, 3, 8])), int(rng.integers(1, 4))
+        sizes = tuple(int(v) for v in rng.integers({1: 301, 2: 17, 3: 9}[nd],
+                                                   {1: 700, 2: 40, 3: 13}[nd], nd))
+        kernel = tuple(int(v) for v in rng.integers(1, 6, nd))
+        stride = tuple(int(v) for v in rng.integers(1, 4, nd))
+        dilation = tuple(int(v) for v in rng.integers(1, 3, nd))
+        dtype = rng.choice([np.float32, np.float64])
+        batch = 0 if case == 0 else int(rng.integers(1, 3))
+        x = rng.standard_normal((batch, groups) + sizes).astype(dtype)
+        w = rng.standard_normal((groups, mult) + kernel).astype(dtype)
+        b = rng.standard_normal(groups * mult).astype(dtype) if rng.random() < 0.5 else None
+        tw = lambda a: None if a is None else torch.from_numpy(a)  # noqa: E731
+        fn, tfn = getattr(dc, f"conv_transpose{nd}d"), getattr(F, f"conv_transpose{nd}d")
+        if case % 2:  # (before, after) pairs: crop the unpadded result
+            pads = tuple((int(rng.integers(0, d * (k - 1) + 1)), int(rng.integers(0, d * (k - 1) + 1)))
+                         for k, d in zip(kernel, dilation))
+            full = tfn(tw(x), tw(w), tw(b), stride, 0, 0, groups, dilation).numpy()
+            ref = full[(slice(None), slice(None)) + tuple(
+                slice(pb, n - pa) for (pb, pa), n in zip(pads, full.shape[2:]))]
+            kw = dict(padding=pads)
+        else:
+            pad = tuple(int(rng.integers(0, d * (k - 1) + 1)) for k, d in zip(kernel, dilation))
+            op = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation))
+            ref = tfn(tw(x), tw(w), tw(b), stride, pad, op, groups, dilation).numpy()
+            kw = dict(padding=pad, output_padding=op)
+        got = fn(x, w, b, stride=stride, dilation=dilation, groups=groups, **kw)
+        assert got.shape == ref.shape
+        np.testing.assert_allclose(got, ref, **_tol(dtype), err_msg=str((sizes, kernel, stride, kw)))
+    assert backend != "numpy" or len(calls) > 8
