@@ -30,7 +30,7 @@ import os
 
 import numpy as np
 
-__all__ = ["conv_transpose", "conv", "max_threads"]
+__all__ = ["conv_transpose", "conv", "max_threads", "plan_call"]
 
 # Upper bound for the per-chunk column buffer; batches are split to stay under it.
 _CHUNK_BYTES = 64 << 20
@@ -42,6 +42,33 @@ _CPU_COUNT = os.cpu_count() or 1  # read once: os.cpu_count() walks sysfs (~20 u
 def max_threads():
     """BLAS decides its own threading; reported for ``num_threads=None``."""
     return _CPU_COUNT
+
+
+def plan_call(transposed, dtype, x_shape, w_shape, out_shape, stride, pads, dilation, groups,
+              unbatched, max_threads):
+    """A runner for repeated calls of one validated geometry (see
+    ``deconv_core._validation.planned``): it skips the wrapper's argument handling and
+    returns the result, or None for inputs it cannot read in place or a
+    ``num_threads`` it would have to check (the caller then validates)."""
+    kernel = conv_transpose if transposed else conv
+    dtype = np.dtype(dtype)
+    result_shape = out_shape[1:] if unbatched else out_shape
+
+    def readable(a):
+        return a.dtype == dtype and a.flags.c_contiguous and a.flags.aligned
+
+    def run(x, w, bias, num_threads):
+        if num_threads is not None and not (type(num_threads) is int
+                                            and 1 <= num_threads <= max_threads):
+            return None
+        if not (readable(x) and readable(w) and (bias is None or readable(bias))):
+            return None
+        result = np.empty(result_shape, dtype)
+        kernel(x.reshape(x_shape), w, bias, result.reshape(out_shape), stride, pads, dilation,
+               groups, num_threads or _CPU_COUNT)
+        return result
+
+    return run
 
 
 def _batch_chunks(n, per_item_bytes, limit=_CHUNK_BYTES):
