@@ -23,10 +23,12 @@ Forward convolution: im2col through a strided window view, then one matmul.
 
 All functions take the canonical arguments of :mod:`deconv_core._validation`.
 """
+import concurrent.futures
 import functools
 import itertools
 import math
 import os
+import threading
 
 import numpy as np
 
@@ -39,9 +41,21 @@ _CHUNK_BYTES = 64 << 20
 _CPU_COUNT = os.cpu_count() or 1  # read once: os.cpu_count() walks sysfs (~20 us)
 
 
+def _env_threads():
+    """``OMP_NUM_THREADS`` (its first entry) if it is a positive int, else the CPU count:
+    the same default as the compiled backend's OpenMP runtime."""
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(first) if first.isdigit() and int(first) > 0 else _CPU_COUNT
+
+
+_DEFAULT_THREADS = _env_threads()
+
+
 def max_threads():
-    """BLAS decides its own threading; reported for ``num_threads=None``."""
-    return _CPU_COUNT
+    """Threads of a call with ``num_threads=None``: ``OMP_NUM_THREADS`` if set, else
+    the CPU count (read at import). They run the independent chunks of the
+    depthwise path; BLAS decides its own threading."""
+    return _DEFAULT_THREADS
 
 
 def plan_call(transposed, dtype, x_shape, w_shape, out_shape, stride, pads, dilation, groups,
@@ -65,7 +79,7 @@ def plan_call(transposed, dtype, x_shape, w_shape, out_shape, stride, pads, dila
             return None
         result = np.empty(result_shape, dtype)
         kernel(x.reshape(x_shape), w, bias, result.reshape(out_shape), stride, pads, dilation,
-               groups, num_threads or _CPU_COUNT)
+               groups, num_threads or _DEFAULT_THREADS)
         return result
 
     return run
@@ -166,7 +180,7 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads)
     if c_in == 0:
         return _fill_bias(out, bias)
     if c_in == groups and out.size >= _PHASES_MIN_OUTPUT:
-        return _conv_transpose_shifts(x, w, bias, out, stride, pads, dilation)
+        return _conv_transpose_shifts(x, w, bias, out, stride, pads, dilation, num_threads)
     if (all(d == 1 for d in dilation) and out.size >= _PHASES_MIN_OUTPUT
             and (c_in // groups) * w.shape[1] <= _PHASES_MAX_CHANNEL_PRODUCT):
         return _conv_transpose_phases(x, w, bias, out, stride, pads, groups, num_threads)
@@ -272,65 +286,138 @@ def _shift_plan(sizes, kernel, osz, stride, pads, dilation):
     return tuple(before), tuple(padded), slack, run, plan
 
 
-# Bytes one batch chunk of the shifts path streams through (padded input and two
-# accumulators): small enough to stay in cache, large enough to amortise the
-# fixed cost of each NumPy call (1 to 4 images of depthwise_64ch_32px time alike).
+# Bytes one chunk of the shifts path touches (padded input, two accumulators and
+# the part of out it writes). Smaller chunks keep more in cache, but each NumPy call
+# then does less work: its fixed cost, and the GIL handoffs between the threads
+# that run chunks side by side, outweigh the gain below about this size.
 _SHIFTS_CHUNK_BYTES = 2 << 20
 
 
-def _conv_transpose_shifts(x, w, bias, out, stride, pads, dilation):
+def _conv_transpose_shifts(x, w, bias, out, stride, pads, dilation, num_threads):
     """Transposed convolution for one input channel per group (``C_in == groups``).
 
     In each residue class, ``out[n, g*C_out_g + j]`` is ``sum_t w[g, j, t] *
     x[n, g]`` shifted by tap ``t``'s offset: a broadcast multiply and an add per
     tap over contiguous runs of a zero-padded copy of the input (exactly the
-    layer's MACs), then one strided copy of the class into ``out``.
+    layer's MACs), then one strided copy of the class into ``out``. Chunks of
+    images and groups are independent: they run on up to ``num_threads``
+    threads (NumPy releases the GIL inside these loops).
     """
     n_batch, groups = x.shape[:2]
     c_out_g = w.shape[1]
-    before, padded, slack, run, plan = _shift_plan(
-        x.shape[2:], w.shape[2:], out.shape[2:], stride, pads, dilation)
-    size = math.prod(padded)
-    per_item = groups * (2 * c_out_g * run + size) * x.itemsize
-    chunks = _batch_chunks(n_batch, per_item, _SHIFTS_CHUNK_BYTES)
-    nb_max = chunks[0][1]
-    # Zero borders (and tail slack) are written once; each chunk refills the interior.
-    flat = np.zeros(nb_max * groups * size + slack, dtype=x.dtype)
-    interior = (slice(None), slice(None)) + tuple(
-        slice(b, b + n) for b, n in zip(before, x.shape[2:]))
-    acc = np.empty(nb_max * groups * c_out_g * run, dtype=x.dtype)
-    tmp = np.empty_like(acc)
+    geom = _shift_plan(x.shape[2:], w.shape[2:], out.shape[2:], stride, pads, dilation)
+    before, padded, slack, run, plan = geom
+    per_group = (c_out_g * (2 * run + math.prod(out.shape[2:])) + math.prod(padded)) * x.itemsize
+    if groups * per_group <= _SHIFTS_CHUNK_BYTES:
+        chunks = [(b0, b1, 0, groups) for b0, b1 in
+                  _batch_chunks(n_batch, groups * per_group, _SHIFTS_CHUNK_BYTES)]
+    else:
+        step = max(1, _SHIFTS_CHUNK_BYTES // per_group)
+        chunks = [(n, n + 1, g0, min(groups, g0 + step))
+                  for n in range(n_batch) for g0 in range(0, groups, step)]
     every = (slice(None), slice(None))
     # (G, C_out_g, 1) per tap: broadcast over the batch and along the run.
     weights = [[w[every + tap][..., None] for tap, _ in taps] for _, _, taps in plan]
     bias_g = None if bias is None else bias.reshape(groups, c_out_g, 1)
+
+    def work(part):
+        _shifts_chunks(x, weights, bias_g, out, geom, part)
+
+    _run_parts(work, chunks, num_threads)
+
+
+def _shifts_chunks(x, weights, bias_g, out, geom, chunks):
+    """The chunks ``(b0, b1, g0, g1)`` (images, groups) of
+    :func:`_conv_transpose_shifts`, with buffers of their own (one call per thread)."""
+    before, padded, slack, run, plan = geom
+    c_out_g = out.shape[1] // x.shape[1]
+    size = math.prod(padded)
+    cap = max((b1 - b0) * (g1 - g0) for b0, b1, g0, g1 in chunks)
+    # Zero borders (and tail slack) are written once; each chunk refills the interior.
+    flat = np.zeros(cap * size + slack, dtype=x.dtype)
+    interior = (slice(None), slice(None)) + tuple(
+        slice(b, b + n) for b, n in zip(before, x.shape[2:]))
+    acc = np.empty(cap * c_out_g * run, dtype=x.dtype)
+    tmp = np.empty_like(acc)
+    every = (slice(None), slice(None))
+    views, wviews = {}, {}
+
+    def chunk_views(nb, gb):
+        """Per residue class, the operand views for a chunk of nb images and gb
+        groups (the same for every chunk of that size: built once, so the loop
+        below only calls ufuncs)."""
+        src_len = nb * gb * size
+        fill = flat[:src_len].reshape((nb, gb) + padded)[interior]
+        classes = []
+        for dst, msz, taps in plan:
+            if not taps:
+                classes.append((dst, None, None, None, None))
+                continue
+            shape = (nb, gb, c_out_g, msz[0] * size // padded[0])
+            a, t = (buf[:math.prod(shape)].reshape(shape) for buf in (acc, tmp))
+            srcs = [flat[base:base + src_len].reshape(nb, gb, 1, size)[..., :shape[-1]]
+                    for _, base in taps]
+            res = a.reshape((nb, gb * c_out_g, msz[0]) + padded[1:])
+            res = res[every + (slice(None),) + tuple(slice(m) for m in msz[1:])]
+            classes.append((dst, a, t, srcs, res))
+        return fill, classes
+
     # With a broadcast operand, NumPy's buffered iterator copies operands to merge
     # rows shorter than its buffer into longer loops; a buffer no longer than one
-    # run keeps the plain strided loop (about 2x faster per op here).
+    # run keeps the plain strided loop (about 2x faster per op here). The setting
+    # is per thread (a context variable), so each worker sets its own.
     old_bufsize = np.setbufsize(max(16, min(8192, run - run % 16)))
     try:
-        for b0, b1 in chunks:
-            nb = b1 - b0
-            src_len = nb * groups * size
-            flat[:src_len].reshape((nb, groups) + padded)[interior] = x[b0:b1]
-            for (dst, msz, taps), wts in zip(plan, weights):
-                dst = out[(slice(b0, b1), slice(None)) + dst]
-                if not taps:  # no tap reaches this residue class
-                    _fill_bias(dst, bias)
+        for b0, b1, g0, g1 in chunks:
+            key = (b1 - b0, g1 - g0)
+            if key not in views:
+                views[key] = chunk_views(*key)
+            if (g0, g1) not in wviews:
+                wviews[g0, g1] = ([[wt[g0:g1] for wt in wts] for wts in weights],
+                                  None if bias_g is None else bias_g[g0:g1])
+            fill, classes = views[key]
+            wts_g, bias_c = wviews[g0, g1]
+            fill[...] = x[b0:b1, g0:g1]
+            rows = (slice(b0, b1), slice(g0 * c_out_g, g1 * c_out_g))
+            for (dst, a, t, srcs, res), wts in zip(classes, wts_g):
+                dst = out[rows + dst]
+                if a is None:  # no tap reaches this residue class
+                    _fill_bias(dst, None if bias_c is None else bias_c.reshape(-1))
                     continue
-                shape = (nb, groups, c_out_g, msz[0] * size // padded[0])
-                a, t = (buf[:math.prod(shape)].reshape(shape) for buf in (acc, tmp))
-                for i, ((_, base), wt) in enumerate(zip(taps, wts)):
-                    src = flat[base:base + src_len].reshape(nb, groups, 1, size)[..., :shape[-1]]
-                    np.multiply(src, wt, out=t if i else a)
-                    if i:
-                        np.add(a, t, out=a)
-                if bias_g is not None:  # here, not in the strided copy: contiguous is cheaper
-                    np.add(a, bias_g, out=a)
-                res = a.reshape((nb, groups * c_out_g, msz[0]) + padded[1:])
-                np.copyto(dst, res[every + (slice(None),) + tuple(slice(m) for m in msz[1:])])
+                np.multiply(srcs[0], wts[0], out=a)
+                for src, wt in zip(srcs[1:], wts[1:]):
+                    np.multiply(src, wt, out=t)
+                    np.add(a, t, out=a)
+                if bias_c is not None:  # here, not in the strided copy: contiguous is cheaper
+                    np.add(a, bias_c, out=a)
+                np.copyto(dst, res)
     finally:
         np.setbufsize(old_bufsize)
+
+
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _run_parts(work, chunks, num_threads):
+    """``work(part)`` for ``min(num_threads, cores, len(chunks))`` contiguous parts of
+    ``chunks``: the first in this thread, the others on a shared thread pool."""
+    global _POOL
+    nt = max(1, min(num_threads, _CPU_COUNT, len(chunks)))
+    parts = [chunks[len(chunks) * i // nt:len(chunks) * (i + 1) // nt] for i in range(nt)]
+    if nt == 1:
+        return work(parts[0])
+    if _POOL is None:
+        with _POOL_LOCK:
+            if _POOL is None:
+                _POOL = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=_CPU_COUNT, thread_name_prefix="deconv_core")
+    futures = [_POOL.submit(work, part) for part in parts[1:]]
+    try:
+        work(parts[0])
+    finally:
+        for f in futures:
+            f.result()
 
 
 def conv(x, w, bias, out, stride, pads, dilation, groups, num_threads):

@@ -70,3 +70,23 @@ def test_long_loop_does_not_grow_memory(backend):
     assert proc.returncode == 0, proc.stderr
     growth = float(proc.stdout.split()[-1])
     assert growth < 32, f"resident memory grew by {growth:.1f} MiB over 3000 calls"
+
+
+def test_depthwise_chunks_any_thread_count(backend, rng):
+    """One input channel per group: the NumPy backend splits such calls into chunks of
+    images (small maps) or of groups (large maps) run on several threads; every thread
+    count, and calls from several Python threads at once, give identical results."""
+    cases = [((6, 16, 70, 70), (16, 1, 4, 4), dict(stride=2, padding=1, groups=16)),
+             ((5, 24, 96, 96), (24, 2, 3, 3), dict(stride=2, padding=(0, 1), groups=24)),
+             ((9, 32, 40, 40), (32, 1, 4, 4), dict(stride=2, padding=1, groups=32))]
+    for xs, ws, kw in cases:
+        x = rng.standard_normal(xs).astype(np.float32)
+        w = rng.standard_normal(ws).astype(np.float32)
+        b = rng.standard_normal(ws[1] * xs[1]).astype(np.float32)
+        ref = dc.conv_transpose2d(x, w, b, num_threads=1, **kw)
+        for n in (2, 3, 7):
+            np.testing.assert_array_equal(dc.conv_transpose2d(x, w, b, num_threads=n, **kw), ref)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for got in pool.map(lambda _: dc.conv_transpose2d(x, w, b, num_threads=2, **kw),
+                                range(8)):
+                np.testing.assert_array_equal(got, ref)
