@@ -141,7 +141,7 @@ def extensions():
         sources=[os.path.join(SRC, "_kernels.pyx")],
         depends=[os.path.join(SRC, name) for name in (
             "deconv_kernels.h", "deconv_rows.h", "deconv_blocked.h", "deconv_blocked_t.h",
-            "deconv_avx2_inst.h", "deconv_avx2_undef.h", "deconv_depthwise.h",
+            "deconv_avx2_inst.h", "deconv_avx512_inst.h", "deconv_isa_undef.h", "deconv_depthwise.h",
             "deconv_depthwise_t.h",
             "deconv_kernels.pxd",
             "_openmp_helpers.pxd")],

@@ -17,7 +17,7 @@ def conv_transpose(
     groups: int,
     num_threads: int,
     *,
-    _path: int = ...,  # private: 0 planner, 1 direct, 2 gemm, 3 blocked (AVX2+FMA)
+    _path: int = ...,  # private: 0 planner, 1 direct, 2 gemm, 3 blocked, 4 depthwise
 ) -> None: ...
 conv = conv_transpose  # same signature; weight layout (C_out, C_in/groups, *k)
 
@@ -25,8 +25,9 @@ def openmp_enabled() -> bool: ...
 def max_threads() -> int: ...
 def build_info() -> dict[str, Any]: ...
 # build_info() keys include "isa" (the ISA level the multi-versioned row kernels run
-# at on this CPU: "avx512", "avx2", "x86-64") and "blocked_kernels" ("avx2+fma" when
-# the register-blocked transposed path is active, else None).
+# at on this CPU: "avx512", "avx2", "x86-64") and "blocked_kernels" (the ISA of the
+# register-blocked and depthwise kernels: "avx512f", "avx2+fma", or None without AVX2).
+def _set_blocked_isa(name: str) -> str: ...  # private (tests)
 
 class Planned:
     """A validated call planned once; returns the result, or None for inputs it

@@ -43,6 +43,7 @@ from deconv_kernels cimport (
     DC_CLONES_ENABLED, dc_idx, dc_plan, dc_plan_build, dc_plan_free,
     dc_row_direct_f32, dc_row_direct_f64, dc_row_gather_f32, dc_row_gather_f64,
     dc_row_ola_f32, dc_row_ola_f64, dc_blocked_available, dc_isa_name,
+    dc_blocked_isa_name, dc_blocked_set_level,
     dc_blocked_tr_f32, dc_blocked_tr_f64, dc_depthwise_tr_f32, dc_depthwise_tr_f64,
 )
 
@@ -123,6 +124,17 @@ def max_threads():
     return omp_get_max_threads()
 
 
+_BLOCKED_LEVELS = {"none": 0, "avx2+fma": 1, "avx512f": 2}
+
+
+def _set_blocked_isa(name):
+    """Private (tests): run the blocked and depthwise kernels with at most the ISA
+    ``name`` ("none", "avx2+fma" or "avx512f", capped at what the CPU has); returns
+    the name of the ISA now in use.  Call it while no kernel runs."""
+    dc_blocked_set_level(_BLOCKED_LEVELS[name])
+    return dc_blocked_isa_name().decode()
+
+
 def build_info():
     """How this extension was built: flags, Cython directives, OpenMP, checks."""
     return {
@@ -135,7 +147,7 @@ def build_info():
         "march_native": BUILD_MARCH_NATIVE,
         "target_clones": bool(DC_CLONES_ENABLED),
         "isa": dc_isa_name().decode(),
-        "blocked_kernels": "avx2+fma" if dc_blocked_available() else None,
+        "blocked_kernels": dc_blocked_isa_name().decode() if dc_blocked_available() else None,
         "cython_version": BUILD_CYTHON_VERSION,
         "planner": {
             "gemm_min_cin_per_group": GEMM_MIN_CIN_G,

@@ -1,5 +1,5 @@
 /*
- * Register-blocked, width-vectorised transposed convolution (AVX2 + FMA).
+ * Register-blocked, width-vectorised transposed convolution (AVX2+FMA or AVX-512).
  *
  * Phase (sub-pixel) decomposition along the width: output o = q + m*s of residue q
  * ("phase q") gets, from tap t of that phase, w[t] * x[m + c_t] with c_t fixed, so for
@@ -28,8 +28,11 @@
  * Every output element is computed by one thread, by a sequence of operations fixed
  * by the shape alone, so results are bit-identical for any thread count.
  *
- * Compiled with target("avx2,fma") and used only when the CPU has both (checked at
- * run time with __builtin_cpu_supports); otherwise the portable row kernels run.
+ * Compiled twice, with target("avx2,fma") (8 floats a vector) and with
+ * target("avx512f") (16 floats, k-register masks); the widest one the CPU has (checked
+ * at run time with __builtin_cpu_supports) runs, and without AVX2+FMA the portable row
+ * kernels do.  Both give identical results: a lane's sum runs over the same terms in
+ * the same order whatever the vector width.
  */
 #ifndef DECONV_BLOCKED_H
 #define DECONV_BLOCKED_H
@@ -45,24 +48,48 @@
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #include <immintrin.h>
 #define DC_BLOCKED_COMPILED 1
-#define DC_BTGT __attribute__((target("avx2,fma")))
-#define DC_BINL __attribute__((always_inline, target("avx2,fma"))) inline
 #else
 #define DC_BLOCKED_COMPILED 0
 #endif
 
-/* 1 if the blocked kernels are compiled in and this CPU can run them. */
-static int dc_blocked_available(void) {
+/* ISA levels of the blocked and depthwise kernels: 0 none (the portable row kernels
+ * run), 1 AVX2+FMA, 2 AVX-512F. */
+static int dc_blocked_level_cpu(void) {
 #if DC_BLOCKED_COMPILED
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2")
+        && __builtin_cpu_supports("fma"))
+        return 2;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
     return 0;
 #endif
+}
+
+static int dc_blocked_level_now = -1;
+
+/* The level in use: the CPU's best, unless dc_blocked_set_level chose a lower one. */
+static int dc_blocked_level(void) {
+    if (dc_blocked_level_now < 0) dc_blocked_level_now = dc_blocked_level_cpu();
+    return dc_blocked_level_now;
+}
+
+/* Use at most this level (tests run both ISAs on one CPU); returns the level now in
+ * use.  Not thread-safe: call it while no kernel runs. */
+static int dc_blocked_set_level(int level) {
+    int cpu = dc_blocked_level_cpu();
+    dc_blocked_level_now = level < 0 ? 0 : (level > cpu ? cpu : level);
+    return dc_blocked_level_now;
+}
+
+/* 1 if the blocked kernels are compiled in and this CPU can run them. */
+static int dc_blocked_available(void) {
+    return dc_blocked_level() > 0;
+}
+
+static const char *dc_blocked_isa_name(void) {
+    static const char *names[3] = {"none", "avx2+fma", "avx512f"};
+    return names[dc_blocked_level()];
 }
 
 /* Name of the widest ISA the portable row kernels' target_clones resolver picks on
@@ -185,28 +212,33 @@ static const int32_t dc_mask32_hi[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
 static const int64_t dc_mask64_lo[8] = {0, 0, 0, 0, -1, -1, -1, -1};
 static const int64_t dc_mask64_hi[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
 
+#define DC_BLOCKED_ARGS(T) const dc_plan *p, const T *x, const T *w, const T *bias, \
+    T *out, dc_idx N, dc_idx groups, dc_idx cin_g, dc_idx cout_g, const dc_idx *n, \
+    const dc_idx *k, const dc_idx *s, const dc_idx *d, const dc_idx *pb, const dc_idx *no, \
+    int nt
+#define DC_BLOCKED_PASS p, x, w, bias, out, N, groups, cin_g, cout_g, n, k, s, d, pb, no, nt
+
 #if DC_BLOCKED_COMPILED
 
 #define DC_TEMPLATE "deconv_blocked_t.h"
 #include "deconv_avx2_inst.h"
+#include "deconv_avx512_inst.h"
 #undef DC_TEMPLATE
+
+/* The widest instantiation the level allows (the caller checked the level is >= 1). */
+static int dc_blocked_tr_f32(DC_BLOCKED_ARGS(float)) {
+    return dc_blocked_level() >= 2 ? dc_blocked_tr_f32_avx512(DC_BLOCKED_PASS)
+                                   : dc_blocked_tr_f32_avx2(DC_BLOCKED_PASS);
+}
+static int dc_blocked_tr_f64(DC_BLOCKED_ARGS(double)) {
+    return dc_blocked_level() >= 2 ? dc_blocked_tr_f64_avx512(DC_BLOCKED_PASS)
+                                   : dc_blocked_tr_f64_avx2(DC_BLOCKED_PASS);
+}
 
 #else  /* not compiled: stubs that are never called (dc_blocked_available() == 0) */
 
-static int dc_blocked_tr_f32(const dc_plan *p, const float *x, const float *w,
-                             const float *bias, float *out, dc_idx N, dc_idx groups,
-                             dc_idx cin_g, dc_idx cout_g, const dc_idx *n,
-                             const dc_idx *k, const dc_idx *s, const dc_idx *d,
-                             const dc_idx *pb, const dc_idx *no, int nt) {
-    return -2;
-}
-static int dc_blocked_tr_f64(const dc_plan *p, const double *x, const double *w,
-                             const double *bias, double *out, dc_idx N, dc_idx groups,
-                             dc_idx cin_g, dc_idx cout_g, const dc_idx *n,
-                             const dc_idx *k, const dc_idx *s, const dc_idx *d,
-                             const dc_idx *pb, const dc_idx *no, int nt) {
-    return -2;
-}
+static int dc_blocked_tr_f32(DC_BLOCKED_ARGS(float)) { return -2; }
+static int dc_blocked_tr_f64(DC_BLOCKED_ARGS(double)) { return -2; }
 #endif
 
 #endif /* DECONV_BLOCKED_H */

@@ -1,7 +1,8 @@
 /*
- * Blocked transposed-convolution kernels for one dtype; instantiated by
- * deconv_blocked.h through deconv_avx2_inst.h (DC_T, DC_SUF, DC_V, DC_VL and the
- * intrinsic macros).  No include guard on purpose.  See deconv_blocked.h for the method.
+ * Blocked transposed-convolution kernels for one dtype and ISA; instantiated by
+ * deconv_blocked.h through deconv_avx2_inst.h and deconv_avx512_inst.h (DC_T, DC_SUF,
+ * DC_TSUF, DC_V, DC_VL, DC_MASK_T and the intrinsic macros).  No include guard on
+ * purpose.  See deconv_blocked.h for the method.
  */
 #define DC_BCAT2(a, b) a##_##b
 #define DC_BCAT(a, b) DC_BCAT2(a, b)
@@ -19,7 +20,7 @@ typedef struct {
     DC_T *acc;                     /* phase-major row buffer of channel 0 of block    */
     dc_idx acc_stride;             /* between the block's channels                    */
     const dc_bchunk *chunks;       /* chunk table of the call (per phase: P->chunk0)  */
-    const __m256i *masks;          /* lane masks of border chunks, [e*U + u]          */
+    const DC_MASK_T *masks;        /* lane masks of border chunks, [e*U + u]          */
     const signed char *kinds;      /* per (e, u): 0 no lane, 1 all lanes, 2 some; and */
                                    /* per e at [nk + e]: 0 skip, 1 all full, 2 mixed  */
     const dc_boff *offs;           /* (x, w) offsets of the phase's reduction, in the */
@@ -58,7 +59,9 @@ static DC_BINL void DC_BFN(dc_bk_body)(const DC_BFN(dc_bctx) *cx, const dc_bphas
             for (int u = 0; u < U; u++) a[j][u] = DC_ZERO();
         if (cl.chunks[ch].moff < 0) {
             /* interior chunk: every tap is valid in every lane; the reduction over
-             * (input channel, depth pair, height pair, width tap) is one flat list */
+             * (width tap, input channel, depth pair, height pair) is one flat list.
+             * Every chunk kind adds the terms in this order, so an output's value
+             * does not depend on the chunk (or the vector width) that computed it. */
             const dc_boff *of = cl.offs;
             const dc_idx L = cl.noffs;
             const DC_T *xc = xrow + m0;
@@ -77,21 +80,21 @@ static DC_BINL void DC_BFN(dc_bk_body)(const DC_BFN(dc_bctx) *cx, const dc_bphas
             }
         } else if (cl.finite) {
             /* border chunk, finite weights: lanes outside the input load 0 (nothing is
-             * read there) and add w*0 = +-0, which leaves the sum unchanged.  Taps
-             * outermost, so their lane masks stay in registers; a tap that reaches no
-             * lane of the chunk is skipped. */
+             * read there) and add w*0 = +-0, which leaves the sum unchanged.  The
+             * list is tap-major, so a tap's lane masks stay in registers over its
+             * segment; a tap that reaches no lane of the chunk is skipped. */
             const dc_idx mo = cl.chunks[ch].moff;
-            const __m256i *mk = cl.masks + mo;
+            const DC_MASK_T *mk = cl.masks + mo;
             const signed char *ek = cl.kinds + mo + ntap * U;
             const dc_boff *of = cl.offs;
-            const dc_idx L = cl.noffs;
+            const dc_idx per = ntap ? cl.noffs / ntap : 0;
             const DC_T *xc = xrow + m0;
             for (dc_idx e = 0; e < ntap; e++) {
                 if (ek[e] == 0) continue;
-                __m256i me[8];
+                DC_MASK_T me[8];
 #pragma GCC unroll 8
                 for (int u = 0; u < U; u++) me[u] = mk[e * U + u];
-                for (dc_idx l = e; l < L; l += ntap) {
+                for (dc_idx l = e * per; l < (e + 1) * per; l++) {
                     const DC_T *xp = xc + of[l].x;
                     const DC_T *ww = cl.w + of[l].w;
                     DC_V xv[8];
@@ -108,56 +111,39 @@ static DC_BINL void DC_BFN(dc_bk_body)(const DC_BFN(dc_bctx) *cx, const dc_bphas
         } else {
             /* border chunk: per (tap, vector), lanes outside [lo, hi) keep their value */
             const dc_idx mo = cl.chunks[ch].moff;
-            const __m256i *mk = cl.masks + mo;
+            const DC_MASK_T *mk = cl.masks + mo;
             const signed char *kd = cl.kinds + mo, *ek = kd + ntap * U;
-            for (dc_idx ci = 0; ci < cin_g; ci++) {
-                const DC_T *xc = cl.x + ci * cl.xcs + m0 + row * cl.xrs;
-                const DC_T *wc = cl.w + ci * K * C;
-                for (dc_idx ia = 0; ia < nd; ia++) {
-                    dc_idx td = dp[2 * ia], id = dp[2 * ia + 1];
-                    for (dc_idx ib = 0; ib < nhp; ib++) {
-                        dc_idx th = hp[2 * ib], ih = hp[2 * ib + 1];
-                        const DC_T *xr = xc + id * cl.xds + ih * cl.xrs;
-                        const DC_T *wr = wc + (td * kh + th) * kw * C;
-                        for (dc_idx e = 0; e < ntap; e++) {
-                            if (ek[e] == 0) continue;
-                            const DC_T *xp = xr + tp[e].c;
-                            const DC_T *ww = wr + tp[e].t * C;
+            for (dc_idx e = 0; e < ntap; e++) {
+                if (ek[e] == 0) continue;
+                const DC_MASK_T *me = mk + e * U;
+                const signed char *ke = kd + e * U;
+                for (dc_idx ci = 0; ci < cin_g; ci++)
+                    for (dc_idx ia = 0; ia < nd; ia++)
+                        for (dc_idx ib = 0; ib < nhp; ib++) {
+                            const dc_idx td = dp[2 * ia], id = dp[2 * ia + 1];
+                            const dc_idx th = hp[2 * ib], ih = hp[2 * ib + 1];
+                            const DC_T *xp = cl.x + ci * cl.xcs + m0 + row * cl.xrs
+                                             + id * cl.xds + ih * cl.xrs + tp[e].c;
+                            const DC_T *ww = cl.w + ci * K * C
+                                             + ((td * kh + th) * kw + tp[e].t) * C;
                             DC_V xv[8];
-                            if (ek[e] == 1) {
 #pragma GCC unroll 8
-                                for (int u = 0; u < U; u++) xv[u] = DC_LOADU(xp + u * DC_VL);
+                            for (int u = 0; u < U; u++)
+                                xv[u] = ke[u] == 1 ? DC_LOADU(xp + u * DC_VL)
+                                                   : DC_MLOAD(xp + u * DC_VL, me[u]);
 #pragma GCC unroll 8
-                                for (int j = 0; j < C; j++) {
-                                    DC_V wb = DC_SET1(ww[j]);
+                            for (int j = 0; j < C; j++) {
+                                DC_V wb = DC_SET1(ww[j]);
 #pragma GCC unroll 8
-                                    for (int u = 0; u < U; u++)
+                                for (int u = 0; u < U; u++) {
+                                    if (ke[u] == 1)
                                         a[j][u] = DC_FMA(wb, xv[u], a[j][u]);
-                                }
-                            } else {
-                                const __m256i *me = mk + e * U;
-                                const signed char *ke = kd + e * U;
-#pragma GCC unroll 8
-                                for (int u = 0; u < U; u++)
-                                    xv[u] = ke[u] == 1 ? DC_LOADU(xp + u * DC_VL)
-                                                       : DC_MLOAD(xp + u * DC_VL, me[u]);
-#pragma GCC unroll 8
-                                for (int j = 0; j < C; j++) {
-                                    DC_V wb = DC_SET1(ww[j]);
-#pragma GCC unroll 8
-                                    for (int u = 0; u < U; u++) {
-                                        if (ke[u] == 1)
-                                            a[j][u] = DC_FMA(wb, xv[u], a[j][u]);
-                                        else if (ke[u] == 2)
-                                            a[j][u] = DC_BLEND(a[j][u],
-                                                               DC_FMA(wb, xv[u], a[j][u]),
-                                                               me[u]);
-                                    }
+                                    else if (ke[u] == 2)
+                                        a[j][u] = DC_BLEND(a[j][u],
+                                                           DC_FMA(wb, xv[u], a[j][u]), me[u]);
                                 }
                             }
                         }
-                    }
-                }
             }
         }
 #pragma GCC unroll 8
@@ -250,11 +236,11 @@ static int DC_BFN(dc_bpack)(const DC_T *w, dc_idx groups, dc_idx cin_g, dc_idx c
  * when out of memory (then nothing is left allocated). */
 static DC_BTGT int DC_BFN(dc_bchunks)(dc_bphase *ph, dc_idx sw, const dc_btap *taps,
                                       dc_idx ntap_max, int C, int U,
-                                      dc_bchunk **chunks_out, __m256i **masks_out,
+                                      dc_bchunk **chunks_out, DC_MASK_T **masks_out,
                                       signed char **kinds_out) {
     const dc_idx W = (dc_idx)U * DC_VL;
     dc_bchunk *chunks = NULL;
-    __m256i *masks = NULL;
+    DC_MASK_T *masks = NULL;
     signed char *kinds = NULL;
     dc_idx nchunk_all = 0, nborder = 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -284,7 +270,7 @@ static DC_BTGT int DC_BFN(dc_bchunks)(dc_bphase *ph, dc_idx sw, const dc_btap *t
                     if (uc != U) P->ut = uc;       /* the tail: last chunk of the phase */
                     if (border) {
                         const dc_btap *tp = taps + P->tap0;
-                        __m256i *mk = masks + b * ntap_max * (U + 1);
+                        DC_MASK_T *mk = masks + b * ntap_max * (U + 1);
                         signed char *kd = kinds + b * ntap_max * (U + 1);
                         signed char *ek = kd + P->ntap * uc;
                         for (dc_idx e = 0; e < P->ntap; e++) {
@@ -314,8 +300,8 @@ static DC_BTGT int DC_BFN(dc_bchunks)(dc_bphase *ph, dc_idx sw, const dc_btap *t
         if (!pass) {
             nchunk_all = c; nborder = b;
             chunks = (dc_bchunk *)malloc((size_t)nchunk_all * sizeof(dc_bchunk) + 1);
-            masks = (__m256i *)aligned_alloc(32, ((size_t)nborder * ntap_max * (U + 1) + 1)
-                                                     * sizeof(__m256i));
+            masks = (DC_MASK_T *)aligned_alloc(64, (((size_t)nborder * ntap_max * (U + 1) + 1)
+                                                    * sizeof(DC_MASK_T) + 63) & ~(size_t)63);
             kinds = (signed char *)malloc((size_t)nborder * ntap_max * (U + 1) + 1);
             if (!chunks || !masks || !kinds) {
                 free(chunks); free(masks); free(kinds);
@@ -329,21 +315,18 @@ static DC_BTGT int DC_BFN(dc_bchunks)(dc_bphase *ph, dc_idx sw, const dc_btap *t
     return 0;
 }
 
-/* One output vector: a non-temporal store (two 16-byte halves, as large outputs
- * are rarely 32-byte aligned) or a plain one. */
+/* One output vector: a non-temporal store (in 16-byte pieces, as large outputs are
+ * rarely aligned to a whole vector) or a plain one. */
 static DC_BINL void DC_BFN(dc_bstore)(DC_T *dst, DC_V v, int stream) {
-    if (stream) {
-        DC_STREAM128(dst, DC_LO128(v));
-        DC_STREAM128(dst + DC_VL / 2, DC_HI128(v));
-    } else {
+    if (stream)
+        DC_STREAMV(dst, v);
+    else
         DC_STOREU(dst, v);
-    }
 }
 
 /* out_row = bias + phase-major acc, interleaved (as dc_finish); vectors for strides 1
- * and 2 (stride 2 interleaves in registers: unpack, then swap 128-bit halves).  With
- * stream, a 16-byte aligned row is written with non-temporal stores (the caller
- * fences). */
+ * and 2 (stride 2 interleaves in registers).  With stream, a 16-byte aligned row is
+ * written with non-temporal stores (the caller fences). */
 static DC_BTGT void DC_BFN(dc_bfinish)(const dc_plan *p, const DC_T *acc, DC_T *out_row,
                                        DC_T bias, int stream) {
     const dc_idx n = p->acc_len, s = p->phases;
@@ -358,10 +341,8 @@ static DC_BTGT void DC_BFN(dc_bfinish)(const dc_plan *p, const DC_T *acc, DC_T *
         const DC_T *a1 = acc + (n + 1) / 2;
         for (; m + DC_VL <= n / 2; m += DC_VL) {
             const DC_V v0 = DC_LOADU(acc + m), v1 = DC_LOADU(a1 + m);
-            const DC_V lo = DC_UNPACKLO(v0, v1), hi = DC_UNPACKHI(v0, v1);
-            DC_BFN(dc_bstore)(out_row + 2 * m, DC_ADD(bv, DC_PERM2(lo, hi, 0x20)), stream);
-            DC_BFN(dc_bstore)(out_row + 2 * m + DC_VL, DC_ADD(bv, DC_PERM2(lo, hi, 0x31)),
-                              stream);
+            DC_BFN(dc_bstore)(out_row + 2 * m, DC_ADD(bv, DC_ZIPLO(v0, v1)), stream);
+            DC_BFN(dc_bstore)(out_row + 2 * m + DC_VL, DC_ADD(bv, DC_ZIPHI(v0, v1)), stream);
         }
         for (; m < n / 2; m++) {
             out_row[2 * m] = bias + acc[m];
@@ -369,7 +350,7 @@ static DC_BTGT void DC_BFN(dc_bfinish)(const dc_plan *p, const DC_T *acc, DC_T *
         }
         if (n & 1) out_row[n - 1] = bias + acc[n / 2];
     } else {
-        DC_BCAT(dc_finish, DC_SUF)(p, acc, out_row, bias);
+        DC_BCAT(dc_finish, DC_TSUF)(p, acc, out_row, bias);
     }
 }
 
@@ -388,7 +369,7 @@ static DC_BTGT int DC_BFN(dc_blocked_tr)(const dc_plan *p, const DC_T *x, const 
     if (N <= 0 || cout <= 0 || no0 <= 0 || no1 <= 0 || no2 <= 0) return 0;
     if (nt < 1) nt = 1;
     dc_bchunk *chunks = NULL;
-    __m256i *masks = NULL;
+    DC_MASK_T *masks = NULL;
     signed char *kinds = NULL;
     dc_idx maxlen = 0, ntap_max = 0;
     char *mem = (char *)malloc((size_t)sw * sizeof(dc_bphase) + (size_t)k[2] * sizeof(dc_btap)
@@ -574,22 +555,20 @@ static DC_BTGT int DC_BFN(dc_blocked_tr)(const dc_plan *p, const DC_T *x, const 
                           && ck[1] == key[1]
                           && !memcmp(ck, key, (size_t)klen * sizeof(dc_idx)))) {
                         dc_idx ne = ph[q].ntap, L = 0;
-                        for (dc_idx ci = 0; ci < cin_g; ci++)
-                            for (dc_idx ia = 0; ia < cx.nd; ia++) {
-                                dc_idx td = key[2 + 2 * ia], rd = key[3 + 2 * ia];
-                                for (dc_idx ib = 0; ib < cx.nhp; ib++) {
-                                    dc_idx th = key[2 + 2 * cx.nd + 2 * ib];
-                                    dc_idx rh = key[3 + 2 * cx.nd + 2 * ib];
-                                    dc_idx xo = ci * xcs + rd * xds + rh * xrs;
-                                    dc_idx wo = (ci * K + (td * k[1] + th) * k[2]) * cb;
-                                    for (dc_idx e = 0; e < ne; e++) {
-                                        lst[L].x = xo + tp[e].c;
-                                        lst[L].w = wo + tp[e].t * cb;
+                        for (dc_idx e = 0; e < ne; e++)
+                            for (dc_idx ci = 0; ci < cin_g; ci++)
+                                for (dc_idx ia = 0; ia < cx.nd; ia++) {
+                                    dc_idx td = key[2 + 2 * ia], rd = key[3 + 2 * ia];
+                                    for (dc_idx ib = 0; ib < cx.nhp; ib++) {
+                                        dc_idx th = key[2 + 2 * cx.nd + 2 * ib];
+                                        dc_idx rh = key[3 + 2 * cx.nd + 2 * ib];
+                                        lst[L].x = ci * xcs + rd * xds + rh * xrs + tp[e].c;
+                                        lst[L].w = (ci * K + (td * k[1] + th) * k[2]
+                                                    + tp[e].t) * cb;
                                         lst[L].e = e;
                                         L++;
                                     }
                                 }
-                            }
                         cn[slot] = L;
                         memcpy(ck, key, (size_t)klen * sizeof(dc_idx));
                         cvalid[slot] = 1;

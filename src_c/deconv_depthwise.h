@@ -1,5 +1,5 @@
 /*
- * Depthwise transposed convolution (C_in/groups == 1), AVX2 + FMA.
+ * Depthwise transposed convolution (C_in/groups == 1), AVX2+FMA or AVX-512.
  *
  * With one input channel per group there is no channel reduction to keep registers
  * busy: an output element of a stride-2, 4x4 kernel is 4 multiply-adds, so per-row
@@ -31,7 +31,8 @@
  * sends it C_in/groups == 1 with one output channel per group (from two, the blocked
  * kernel's input loads shared by its channel blocks win).
  *
- * Compiled with target("avx2,fma"), used only where dc_blocked_available() says so.
+ * Compiled for AVX2+FMA and for AVX-512F like deconv_blocked.h, with the same
+ * run-time choice.
  */
 #ifndef DECONV_DEPTHWISE_H
 #define DECONV_DEPTHWISE_H
@@ -47,7 +48,17 @@
 
 #define DC_TEMPLATE "deconv_depthwise_t.h"
 #include "deconv_avx2_inst.h"
+#include "deconv_avx512_inst.h"
 #undef DC_TEMPLATE
+
+static int dc_depthwise_tr_f32(DC_BLOCKED_ARGS(float)) {
+    return dc_blocked_level() >= 2 ? dc_depthwise_tr_f32_avx512(DC_BLOCKED_PASS)
+                                   : dc_depthwise_tr_f32_avx2(DC_BLOCKED_PASS);
+}
+static int dc_depthwise_tr_f64(DC_BLOCKED_ARGS(double)) {
+    return dc_blocked_level() >= 2 ? dc_depthwise_tr_f64_avx512(DC_BLOCKED_PASS)
+                                   : dc_depthwise_tr_f64_avx2(DC_BLOCKED_PASS);
+}
 
 #else  /* not compiled: the blocked stubs, same signature, never called */
 #define dc_depthwise_tr_f32 dc_blocked_tr_f32

@@ -1,9 +1,9 @@
 /*
- * Depthwise transposed-convolution driver for one dtype; instantiated by
- * deconv_depthwise.h through deconv_avx2_inst.h (DC_T, DC_SUF, DC_V, DC_VL and the
- * intrinsic macros), after deconv_blocked_t.h, whose helpers (phases, chunk table,
- * weight packing, finish) it uses.  No include guard on purpose.  See
- * deconv_depthwise.h.
+ * Depthwise transposed-convolution driver for one dtype and ISA; instantiated by
+ * deconv_depthwise.h through deconv_avx2_inst.h and deconv_avx512_inst.h (DC_T,
+ * DC_SUF, DC_V, DC_VL, DC_MASK_T and the intrinsic macros), after deconv_blocked_t.h,
+ * whose helpers (phases, chunk table, weight packing, finish) it uses.  No include
+ * guard on purpose.  See deconv_depthwise.h.
  */
 #define DC_DCAT2(a, b) a##_##b
 #define DC_DCAT(a, b) DC_DCAT2(a, b)
@@ -21,7 +21,7 @@ typedef struct {
     DC_T *acc;                     /* the phase in the run's first row buffer           */
     dc_idx accrow;                 /* between row buffers                               */
     const dc_bchunk *chunks;       /* the call's chunk table, masks and kinds           */
-    const __m256i *masks;          /* (deconv_blocked_t.h: dc_bchunks)                  */
+    const DC_MASK_T *masks;        /* (deconv_blocked_t.h: dc_bchunks)                  */
     const signed char *kinds;
     const DC_DFN(dc_dterm) *terms; /* the phase's terms, tap-major: [e][pair]           */
     dc_idx np, ntap;               /* pairs (channel, depth, height) per tap; taps      */
@@ -35,7 +35,7 @@ typedef void (*DC_DFN(dc_dw_fn))(const DC_DFN(dc_dwctx) *, dc_idx, dc_idx, dc_id
  * a sum that starts at +0 changes nothing: finite weights); 2: masked loads, and
  * those lanes keep their value (blend). */
 static DC_BINL void DC_DFN(dc_dw_tap)(DC_V a[8][8], const DC_DFN(dc_dterm) *te, dc_idx np,
-                                      const DC_T *xc, dc_idx xrs, const __m256i *me,
+                                      const DC_T *xc, dc_idx xrs, const DC_MASK_T *me,
                                       const int RB, const int U, const int MODE) {
     for (dc_idx l = 0; l < np; l++) {
         const DC_V wv = DC_SET1(te[l].w);
@@ -81,7 +81,7 @@ static DC_BINL void DC_DFN(dc_dw_body)(const DC_DFN(dc_dwctx) *cx, dc_idx cbeg,
                 const DC_DFN(dc_dterm) *te = cl.terms + e * np;
                 /* kinds: 0 no lane of the chunk valid, 1 all, 2 some (deconv_blocked_t.h) */
                 const int kind = mo < 0 ? 1 : cl.kinds[mo + ntap * U + e];
-                const __m256i *me = cl.masks + (mo < 0 ? 0 : mo + e * U);
+                const DC_MASK_T *me = cl.masks + (mo < 0 ? 0 : mo + e * U);
                 if (kind == 1)
                     DC_DFN(dc_dw_tap)(a, te, np, xc, cl.xrs, me, RB, U, 0);
                 else if (kind == 2 && cl.finite)
@@ -188,7 +188,7 @@ static DC_BTGT int DC_DFN(dc_depthwise_tr)(const dc_plan *p, const DC_T *x, cons
     const dc_idx W = (dc_idx)U * DC_VL;
     const int finite = DC_DCAT(dc_bpack, DC_SUF)(w, groups, cin_g, cout_g, K, 1, wpk);
     dc_bchunk *chunks;
-    __m256i *masks;
+    DC_MASK_T *masks;
     signed char *kinds;
     if (DC_DCAT(dc_bchunks, DC_SUF)(ph, sw, taps, ntap_max, 1, U, &chunks, &masks,
                                     &kinds) != 0) {

@@ -177,10 +177,10 @@ static void dc_plan_free(dc_plan *p) {
 #undef DC_T
 #undef DC_SUF
 
-/* AVX2 register-blocked transposed kernels (run-time checked). */
+/* Register-blocked transposed kernels, AVX2 and AVX-512 (run-time checked). */
 #include "deconv_blocked.h"
 
-/* AVX2 depthwise transposed kernels (run-time checked, same test). */
+/* Depthwise transposed kernels, AVX2 and AVX-512 (run-time checked, same test). */
 #include "deconv_depthwise.h"
 
 #endif /* DECONV_KERNELS_H */

@@ -33,6 +33,8 @@ cdef extern from "deconv_kernels.h" nogil:
                         dc_idx s, dc_idx pb, dc_idx nout, double bias, double *out_row)
 
     int dc_blocked_available()
+    int dc_blocked_set_level(int level)
+    const char *dc_blocked_isa_name()
     const char *dc_isa_name()
     int dc_blocked_tr_f32(const dc_plan *p, const float *x, const float *w,
                           const float *bias, float *out, dc_idx N, dc_idx groups,

@@ -26,6 +26,22 @@ DIRECT, GEMM, BLOCKED, DEPTHWISE = 1, 2, 3, 4  # 3, 4: DIRECT without AVX2+FMA
 BLOCKED_MIN_WORK = _kernels.build_info()["planner"]["blocked_min_work"]
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
 
+# The ISAs the blocked and depthwise kernels can run with on this CPU, best first;
+# every test of this module runs under each of them.
+_BEST_ISA = _kernels.build_info()["blocked_kernels"] or "none"
+ISAS = [i for i in ("avx512f", "avx2+fma", "none")
+        if _kernels._set_blocked_isa(i) == i] if _BEST_ISA != "none" else ["none"]
+_kernels._set_blocked_isa(_BEST_ISA)
+
+
+@pytest.fixture(autouse=True, params=ISAS)
+def isa(request):
+    assert _kernels._set_blocked_isa(request.param) == request.param
+    try:
+        yield request.param
+    finally:
+        _kernels._set_blocked_isa(_BEST_ISA)
+
 
 # ----------------------------------------------------------------------------------
 # references
@@ -470,6 +486,25 @@ def test_nonfinite_weights_only_reach_real_pixels(path, groups):
     np.testing.assert_allclose(got[fin], ref[fin], rtol=2e-4, atol=2e-4)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_isas_bit_identical(dtype):
+    """AVX2 and AVX-512 builds of the blocked and depthwise kernels give the same bits:
+    a lane's sum runs over the same terms in the same order whatever the vector width
+    (chunks at other positions, border masks of other shapes)."""
+    if len(ISAS) < 3:
+        pytest.skip(f"this CPU runs the blocked kernels with {ISAS[0]} only")
+    rng = np.random.default_rng(77 + (dtype == np.float64))
+    cases = [transposed_case(rng, 1 + it % 3, dtype, big=True) for it in range(20)]
+    cases += [depthwise_case(rng, 1 + it % 3, dtype, wide=True) for it in range(20)]
+    for case in cases:
+        got = {}
+        for name in ISAS[:2]:
+            _kernels._set_blocked_isa(name)
+            got[name] = [run_transposed(*case, path=p) for p in (BLOCKED, DEPTHWISE)]
+        for a, b in zip(*got.values()):
+            assert np.array_equal(a, b), repr(case[3:])
+
+
 def test_untouched_outputs_get_bias():
     """Output positions no tap reaches (s = d = 2, output_padding) hold the bias."""
     x = np.ones((1, 1, 4), np.float64)
@@ -521,6 +556,6 @@ def test_max_threads_and_build_info():
         info["cython_directives"])
     assert info["bounds_checks"] == info["cython_directives"]["boundscheck"]
     assert isinstance(info["isa"], str) and info["isa"]
-    assert info["blocked_kernels"] in (None, "avx2+fma")
+    assert info["blocked_kernels"] in (None, "avx2+fma", "avx512f")
     if not info["bounds_checks"]:
         assert not info["cython_directives"]["wraparound"]
