@@ -108,7 +108,7 @@ class BuildExt(build_ext):
             bar = "*" * 78
             msg = (f"\n{bar}\ndeconv_core: building the compiled backend FAILED:\n"
                    f"  {exc!r}\nInstalling the NumPy-only package (slower). Set "
-                   "DECONV_CORE_BUILD_EXT=1 to make this fatal.\n{bar}\n")
+                   f"DECONV_CORE_BUILD_EXT=1 to make this fatal.\n{bar}\n")
             sys.stderr.write(msg)
             warnings.warn(msg, stacklevel=1)
 
@@ -142,7 +142,7 @@ def extensions():
         depends=[os.path.join(SRC, name) for name in (
             "deconv_kernels.h", "deconv_rows.h", "deconv_blocked.h", "deconv_blocked_t.h",
             "deconv_avx2_inst.h", "deconv_avx512_inst.h", "deconv_isa_undef.h", "deconv_depthwise.h",
-            "deconv_depthwise_t.h",
+            "deconv_depthwise_t.h", "deconv_chlast.h", "deconv_chlast_t.h",
             "deconv_kernels.pxd",
             "_openmp_helpers.pxd")],
         include_dirs=[SRC, numpy.get_include()],

@@ -5,22 +5,30 @@ C-contiguous float32/float64 arrays of matching dtype, ``out`` of the exact outp
 shape (its contents are overwritten), ``pads`` as ``(before, after)`` pairs.
 
 1-D and 2-D problems are handled as 3-D ones with leading singleton spatial dims.
-A small planner picks, per call, one of four transposed-convolution paths:
+A small planner picks, per call, one of five transposed-convolution paths:
 
-* blocked (when the CPU has AVX2+FMA): register-blocked, width-vectorised phase
+* channels-last (AVX2+FMA or AVX-512, channel-heavy layers): the input copied
+  channels-last, a micro-kernel with P pixels x V vectors of output channels in
+  registers streaming the input channels and taps of a phase through them, like a GEMM
+  micro-kernel, with no column buffer (deconv_chlast.h);
+
+* blocked (AVX2+FMA or AVX-512): register-blocked, width-vectorised phase
   decomposition (deconv_blocked.h): a block of output channels x a row segment of
   one phase in vector registers while the reduction over input channels and taps
-  streams through; the default for few and medium channel counts;
+  streams through; few and medium channel counts;
 
-* depthwise (AVX2+FMA, C_in/groups == 1): one output plane per task, the same
-  micro-kernels for one channel run over many rows at once, vector phase interleave
-  (deconv_depthwise.h);
+* depthwise (AVX2+FMA or AVX-512, C_in/groups == 1): one output plane per task, the
+  same micro-kernels for one channel run over many rows at once, vector phase
+  interleave (deconv_depthwise.h);
 
 * direct: output-stationary, phase-decomposed (no inserted zero is ever multiplied),
-  parallel over output rows (n, c_out, depth, height);
+  parallel over output rows (n, c_out, depth, height); tiny calls and CPUs without
+  AVX2+FMA;
+
 * gemm: the channel reduction as one BLAS matmul per batch chunk
   (C_out*K x C_in_g) @ (C_in_g x chunk*P), then a parallel, phase-partitioned col2im
-  gather that writes each output element once.
+  gather that writes each output element once; the 1-D overlap-add shape (inverse
+  STFT) and channel-heavy layers on CPUs without AVX2+FMA.
 
 Each output element is computed by one thread in a fixed order, so results are
 bit-identical for any ``num_threads``.
@@ -45,6 +53,7 @@ from deconv_kernels cimport (
     dc_row_ola_f32, dc_row_ola_f64, dc_blocked_available, dc_isa_name,
     dc_blocked_isa_name, dc_blocked_set_level,
     dc_blocked_tr_f32, dc_blocked_tr_f64, dc_depthwise_tr_f32, dc_depthwise_tr_f64,
+    dc_chlast_tr_f32, dc_chlast_tr_f64,
 )
 
 cnp.import_array()
@@ -75,6 +84,12 @@ cdef dc_idx BLOCKED_MIN_PHASE_LEN = 16
 # Depthwise kernel (deconv_depthwise.h) for C_in/groups == 1 up to this C_out/groups;
 # from 2 output channels per group the blocked kernel's shared input loads win.
 cdef dc_idx DEPTHWISE_MAX_COUT_G = 1
+# Channel-vectorised kernel (deconv_chlast.h) when the output channels of a group fill
+# at least this many bytes of vectors (one AVX-512 vector, two AVX2 ones: fewer leave
+# its tiles thin) and the reduction behind each output element (input channels per
+# group x taps reaching it, on average) is at least CHLAST_MIN_REDUCTION long.
+cdef dc_idx CHLAST_MIN_COUT_BYTES = 64
+cdef dc_idx CHLAST_MIN_REDUCTION = 16
 
 # Per-Python-thread GEMM column buffer, reused across calls (no page faults on every
 # call); at most COLS_MAX_BYTES is kept per thread.
@@ -86,6 +101,7 @@ cdef enum:
     PATH_GEMM = 2
     PATH_BLOCKED = 3
     PATH_DEPTHWISE = 4
+    PATH_CHLAST = 5
 
 
 cdef struct Geometry:
@@ -102,8 +118,9 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads,
                    _path=0):
     """Transposed convolution into ``out`` (weight layout (C_in, C_out/groups, *k)).
 
-    ``_path`` is private: 0 = planner, 1 = direct, 2 = gemm, 3 = blocked, 4 = depthwise
-    (3 and 4 need AVX2+FMA: direct on CPUs without them); tests force each path.
+    ``_path`` is private: 0 = planner, 1 = direct, 2 = gemm, 3 = blocked, 4 = depthwise,
+    5 = channels-last (3, 4 and 5 need AVX2+FMA: direct on CPUs without them); tests
+    force each path.
     """
     _conv(True, x, w, bias, out, stride, pads, dilation, groups, num_threads, _path)
 
@@ -160,6 +177,8 @@ def build_info():
             "blocked_max_cout_per_group": BLOCKED_MAX_COUT_G,
             "blocked_min_phase_len": BLOCKED_MIN_PHASE_LEN,
             "depthwise_max_cout_per_group": DEPTHWISE_MAX_COUT_G,
+            "chlast_min_cout_bytes": CHLAST_MIN_COUT_BYTES,
+            "chlast_min_reduction": CHLAST_MIN_REDUCTION,
         },
     }
 
@@ -230,11 +249,14 @@ cdef int _execute(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarra
     if rows < nt:
         nt = <int>rows
     if path == PATH_AUTO:
-        path = PATH_DIRECT if work < BLOCKED_MIN_WORK else _plan_path(tr, g)
+        path = (PATH_DIRECT if work < BLOCKED_MIN_WORK
+                else _plan_path(tr, g, plan, cnp.PyArray_ITEMSIZE(x)))
     if tr and path == PATH_BLOCKED and dc_blocked_available():
-        _blocked(x, w, bias, out, g, plan, nt)
+        _blocked(x, w, bias, out, g, plan, nt, PATH_BLOCKED)
     elif tr and path == PATH_DEPTHWISE and dc_blocked_available():
-        _blocked(x, w, bias, out, g, plan, nt, True)
+        _blocked(x, w, bias, out, g, plan, nt, PATH_DEPTHWISE)
+    elif tr and path == PATH_CHLAST and dc_blocked_available():
+        _blocked(x, w, bias, out, g, plan, nt, PATH_CHLAST)
     elif tr and path == PATH_GEMM:
         _gemm_transposed(x, w, bias, out, g, plan, nt)
     elif cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
@@ -329,7 +351,7 @@ cdef inline bint _ola_shape(Geometry *g) noexcept:
             and g.k[2] >= OLA_MIN_KERNEL)
 
 
-cdef int _plan_path(bint tr, Geometry *g) noexcept:
+cdef int _plan_path(bint tr, Geometry *g, dc_plan *p, int itemsize) noexcept:
     if not tr or g.cin_g == 0:
         return PATH_DIRECT
     cdef bint gemm = (g.cin_g >= GEMM_MIN_CIN_G
@@ -340,46 +362,61 @@ cdef int _plan_path(bint tr, Geometry *g) noexcept:
     # registers to amortise its per-row set-up over.
     if g.cin_g == 1 and g.cout_g <= DEPTHWISE_MAX_COUT_G:
         return PATH_DEPTHWISE
+    # The 1-D overlap-add shape (inverse STFT): a long kernel, few outputs channels.
+    if gemm and _ola_shape(g):
+        return PATH_GEMM
+    # Channel-heavy: output channels fill the channel-vectorised kernel's vectors and
+    # each output has a reduction deep enough for its tiles.
+    if (g.cout_g * itemsize >= CHLAST_MIN_COUT_BYTES
+            and g.cin_g * p.taps_total >= CHLAST_MIN_REDUCTION * g.pout):
+        return PATH_CHLAST
     # The blocked kernel broadcasts one weight per output channel of a block: BLAS
-    # wins when output channels are many, when rows are too short to fill vectors,
-    # and for the overlap-add shape.
-    if gemm and (g.cout_g >= BLOCKED_MAX_COUT_G or _ola_shape(g)
+    # wins when output channels are many and when rows are too short to fill vectors.
+    if gemm and (g.cout_g >= BLOCKED_MAX_COUT_G
                  or (g.no[2] + g.s[2] - 1) // g.s[2] < BLOCKED_MIN_PHASE_LEN):
         return PATH_GEMM
     return PATH_BLOCKED
 
 
+ctypedef int (*_tr_f32)(const dc_plan *, const float *, const float *, const float *,
+                        float *, dc_idx, dc_idx, dc_idx, dc_idx, const dc_idx *,
+                        const dc_idx *, const dc_idx *, const dc_idx *, const dc_idx *,
+                        const dc_idx *, int) noexcept nogil
+ctypedef int (*_tr_f64)(const dc_plan *, const double *, const double *, const double *,
+                        double *, dc_idx, dc_idx, dc_idx, dc_idx, const dc_idx *,
+                        const dc_idx *, const dc_idx *, const dc_idx *, const dc_idx *,
+                        const dc_idx *, int) noexcept nogil
+
+
 cdef int _blocked(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
-                  Geometry *g, dc_plan *p, int nt, bint depthwise=False) except -1:
-    """Register-blocked AVX2 kernel (deconv_blocked.h), or with ``depthwise`` the one
-    of deconv_depthwise.h (same arguments); arrays are C-contiguous."""
+                  Geometry *g, dc_plan *p, int nt, int kind) except -1:
+    """The AVX2/AVX-512 kernels (arrays C-contiguous): ``kind`` PATH_BLOCKED
+    (deconv_blocked.h), PATH_DEPTHWISE (deconv_depthwise.h) or PATH_CHLAST
+    (deconv_chlast.h); same arguments for all three."""
     cdef void *bp = NULL
     cdef void *xp = cnp.PyArray_DATA(x)
     cdef void *wp = cnp.PyArray_DATA(w)
     cdef void *op = cnp.PyArray_DATA(out)
+    cdef _tr_f32 f32 = (dc_depthwise_tr_f32 if kind == PATH_DEPTHWISE else
+                        dc_chlast_tr_f32 if kind == PATH_CHLAST else dc_blocked_tr_f32)
+    cdef _tr_f64 f64 = (dc_depthwise_tr_f64 if kind == PATH_DEPTHWISE else
+                        dc_chlast_tr_f64 if kind == PATH_CHLAST else dc_blocked_tr_f64)
     cdef int rc
     if bias is not None:
         bp = cnp.PyArray_DATA(<cnp.ndarray> bias)
     with nogil:
-        if depthwise and cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
-            rc = dc_depthwise_tr_f32(p, <const float *> xp, <const float *> wp,
-                                     <const float *> bp, <float *> op, g.N, g.groups,
-                                     g.cin_g, g.cout_g, g.n, g.k, g.s, g.d, g.pb, g.no, nt)
-        elif depthwise:
-            rc = dc_depthwise_tr_f64(p, <const double *> xp, <const double *> wp,
-                                     <const double *> bp, <double *> op, g.N, g.groups,
-                                     g.cin_g, g.cout_g, g.n, g.k, g.s, g.d, g.pb, g.no, nt)
-        elif cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
-            rc = dc_blocked_tr_f32(p, <const float *> xp, <const float *> wp,
-                                   <const float *> bp, <float *> op, g.N, g.groups,
-                                   g.cin_g, g.cout_g, g.n, g.k, g.s, g.d, g.pb, g.no, nt)
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+            rc = f32(p, <const float *> xp, <const float *> wp, <const float *> bp,
+                     <float *> op, g.N, g.groups, g.cin_g, g.cout_g, g.n, g.k, g.s, g.d,
+                     g.pb, g.no, nt)
         else:
-            rc = dc_blocked_tr_f64(p, <const double *> xp, <const double *> wp,
-                                   <const double *> bp, <double *> op, g.N, g.groups,
-                                   g.cin_g, g.cout_g, g.n, g.k, g.s, g.d, g.pb, g.no, nt)
+            rc = f64(p, <const double *> xp, <const double *> wp, <const double *> bp,
+                     <double *> op, g.N, g.groups, g.cin_g, g.cout_g, g.n, g.k, g.s, g.d,
+                     g.pb, g.no, nt)
     if rc != 0:
-        raise MemoryError(f"deconv_core: out of memory for the packed weights/row buffers "
-                          f"(weight shape {(<object> w).shape})")
+        raise MemoryError(f"deconv_core: out of memory for the packed weights, input copy "
+                          f"or row buffers (weight shape {(<object> w).shape}, input shape "
+                          f"{(<object> x).shape})")
     return 0
 
 

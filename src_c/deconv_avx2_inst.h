@@ -7,6 +7,7 @@
  * so that every AVX2 template uses the same ones; deconv_avx512_inst.h is its AVX-512
  * twin.  No include guard on purpose; include only where DC_BLOCKED_COMPILED is 1.
  */
+#define DC_NVREG 16   /* vector registers */
 #define DC_BTGT __attribute__((target("avx2,fma")))
 #define DC_BINL __attribute__((always_inline, target("avx2,fma"))) inline
 #define DC_MASK_T __m256i
@@ -67,5 +68,6 @@
 #include "deconv_isa_undef.h"
 
 #undef DC_BTGT
+#undef DC_NVREG
 #undef DC_BINL
 #undef DC_MASK_T

@@ -5,6 +5,7 @@
  * same semantics as the AVX2 set).  Names end in f32_avx512 / f64_avx512.  Needs only
  * AVX-512F (every AVX-512 CPU has it); no include guard on purpose.
  */
+#define DC_NVREG 32   /* vector registers */
 #define DC_BTGT __attribute__((target("avx512f,avx2,fma")))
 #define DC_BINL __attribute__((always_inline, target("avx512f,avx2,fma"))) inline
 
@@ -68,4 +69,5 @@
 #undef DC_XF64
 
 #undef DC_BTGT
+#undef DC_NVREG
 #undef DC_BINL

@@ -225,15 +225,18 @@ static const int64_t dc_mask64_hi[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
 #include "deconv_avx512_inst.h"
 #undef DC_TEMPLATE
 
-/* The widest instantiation the level allows (the caller checked the level is >= 1). */
-static int dc_blocked_tr_f32(DC_BLOCKED_ARGS(float)) {
-    return dc_blocked_level() >= 2 ? dc_blocked_tr_f32_avx512(DC_BLOCKED_PASS)
-                                   : dc_blocked_tr_f32_avx2(DC_BLOCKED_PASS);
-}
-static int dc_blocked_tr_f64(DC_BLOCKED_ARGS(double)) {
-    return dc_blocked_level() >= 2 ? dc_blocked_tr_f64_avx512(DC_BLOCKED_PASS)
-                                   : dc_blocked_tr_f64_avx2(DC_BLOCKED_PASS);
-}
+/* name_f32 / name_f64: the widest instantiation the level allows (the caller checked
+ * that the level is >= 1). */
+#define DC_ISA_DISPATCH(name) \
+    static int name##_f32(DC_BLOCKED_ARGS(float)) { \
+        return dc_blocked_level() >= 2 ? name##_f32_avx512(DC_BLOCKED_PASS) \
+                                       : name##_f32_avx2(DC_BLOCKED_PASS); \
+    } \
+    static int name##_f64(DC_BLOCKED_ARGS(double)) { \
+        return dc_blocked_level() >= 2 ? name##_f64_avx512(DC_BLOCKED_PASS) \
+                                       : name##_f64_avx2(DC_BLOCKED_PASS); \
+    }
+DC_ISA_DISPATCH(dc_blocked_tr)
 
 #else  /* not compiled: stubs that are never called (dc_blocked_available() == 0) */
 

@@ -51,14 +51,7 @@
 #include "deconv_avx512_inst.h"
 #undef DC_TEMPLATE
 
-static int dc_depthwise_tr_f32(DC_BLOCKED_ARGS(float)) {
-    return dc_blocked_level() >= 2 ? dc_depthwise_tr_f32_avx512(DC_BLOCKED_PASS)
-                                   : dc_depthwise_tr_f32_avx2(DC_BLOCKED_PASS);
-}
-static int dc_depthwise_tr_f64(DC_BLOCKED_ARGS(double)) {
-    return dc_blocked_level() >= 2 ? dc_depthwise_tr_f64_avx512(DC_BLOCKED_PASS)
-                                   : dc_depthwise_tr_f64_avx2(DC_BLOCKED_PASS);
-}
+DC_ISA_DISPATCH(dc_depthwise_tr)
 
 #else  /* not compiled: the blocked stubs, same signature, never called */
 #define dc_depthwise_tr_f32 dc_blocked_tr_f32

@@ -183,4 +183,7 @@ static void dc_plan_free(dc_plan *p) {
 /* Depthwise transposed kernels, AVX2 and AVX-512 (run-time checked, same test). */
 #include "deconv_depthwise.h"
 
+/* Channel-vectorised transposed kernels, AVX2 and AVX-512 (run-time checked, same test). */
+#include "deconv_chlast.h"
+
 #endif /* DECONV_KERNELS_H */

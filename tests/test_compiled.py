@@ -22,7 +22,8 @@ if os.environ.get("DECONV_CORE_BACKEND", "").strip().lower() == "numpy":
 else:
     from deconv_core import _kernels  # a missing extension is a failure here
 
-DIRECT, GEMM, BLOCKED, DEPTHWISE = 1, 2, 3, 4  # 3, 4: DIRECT without AVX2+FMA
+DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST = 1, 2, 3, 4, 5  # 3-5: DIRECT without AVX2+FMA
+ALL_PATHS = (DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST)
 BLOCKED_MIN_WORK = _kernels.build_info()["planner"]["blocked_min_work"]
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
 
@@ -140,6 +141,23 @@ def run_transposed(x, w, bias, stride, pads, dilation, groups, nt=2, path=0):
     return out
 
 
+def fit_pads(pads, sp, s, d, k):
+    """Pads cut so that every output dim keeps at least one element."""
+    return tuple((a, min(b, (n - 1) * sj + dj * (kj - 1) - a))
+                 for (a, b), n, sj, dj, kj in zip(pads, sp, s, d, k))
+
+
+def check_threads(case, path, dtype, threads=(1, 2, 3)):
+    """Run ``case`` on ``path`` with each thread count: the first result matches the
+    reference, the others are bit-identical to it.  Returns the first."""
+    outs = [run_transposed(*case, nt=nt, path=path) for nt in threads]
+    np.testing.assert_allclose(outs[0], ref_conv_transpose(*case), **TOL[dtype],
+                               err_msg=repr(case[3:]))
+    for o in outs[1:]:
+        assert np.array_equal(o, outs[0])
+    return outs[0]
+
+
 def forward_case(rng, nd, dtype):
     s = tuple(int(v) for v in rng.integers(1, 5, nd))
     d = tuple(int(v) for v in rng.integers(1, 4, nd))
@@ -166,7 +184,7 @@ def run_forward(x, w, bias, stride, pads, dilation, groups, nt=2):
 # correctness sweeps
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@pytest.mark.parametrize("path", [DIRECT, GEMM, BLOCKED, DEPTHWISE, 0])
+@pytest.mark.parametrize("path", ALL_PATHS + (0,))
 def test_transposed_matches_reference(nd, dtype, path):
     rng = np.random.default_rng(1000 * nd + 10 * path + (dtype == np.float64))
     for _ in range(25 if nd < 3 else 12):
@@ -287,7 +305,7 @@ def test_bit_identical_across_thread_counts(case, dtype):
     x = rng.standard_normal((n, ci) + sp).astype(dtype)
     w = rng.standard_normal((ci, co // g) + k).astype(dtype)
     b = rng.standard_normal(co).astype(dtype)
-    for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE, 0):
+    for path in ALL_PATHS + (0,):
         outs = [run_transposed(x, w, b, s, pads, d, g, nt=nt, path=path) for nt in (1, 2, 4)]
         for o in outs[1:]:
             assert np.array_equal(o, outs[0])
@@ -311,7 +329,7 @@ def test_parallel_gather_bit_identical():
                                rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("path", [DIRECT, GEMM, BLOCKED, DEPTHWISE, 0])
+@pytest.mark.parametrize("path", ALL_PATHS + (0,))
 @pytest.mark.parametrize("shape", [(0, 4, 3), (2, 0, 3), (2, 4, 0), (0, 0, 0)])
 def test_zero_sizes(shape, path):
     n, ci, co = shape
@@ -346,17 +364,11 @@ def test_blocked_wide_rows_and_channel_blocks(dtype):
         g = int(rng.integers(1, 3))
         ci, co = g * int(rng.integers(1, 6)), g * int(rng.integers(1, 10))
         pads = tuple((int(rng.integers(0, dj * (kj - 1) + 1)),) * 2 for dj, kj in zip(d, k))
-        pads = tuple((a, min(b, (n - 1) * sj + dj * (kj - 1) - a)) for (a, b), n, sj, dj, kj
-                     in zip(pads, sp, s, d, k))
+        pads = fit_pads(pads, sp, s, d, k)
         x = rng.standard_normal((2, ci) + sp).astype(dtype)
         w = rng.standard_normal((ci, co // g) + k).astype(dtype)
         b = rng.standard_normal(co).astype(dtype)
-        case = (x, w, b, s, pads, d, g)
-        outs = [run_transposed(*case, nt=nt, path=BLOCKED) for nt in (1, 2, 3)]
-        np.testing.assert_allclose(outs[0], ref_conv_transpose(*case), **TOL[dtype],
-                                   err_msg=repr(case[3:]))
-        for o in outs[1:]:
-            assert np.array_equal(o, outs[0])
+        check_threads((x, w, b, s, pads, d, g), BLOCKED, dtype)
 
 
 @pytest.mark.parametrize("case", [
@@ -376,6 +388,53 @@ def test_blocked_many_input_channels(case):
     outs = [run_transposed(*args, nt=nt, path=BLOCKED) for nt in (1, 2)]
     assert np.array_equal(outs[0], outs[1])
     np.testing.assert_allclose(outs[0], ref_conv_transpose(*args), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_chlast_channel_blocks_and_wide_rows(dtype):
+    """The channels-last path with many output channels (every block width: 1 to 4
+    vectors, padded last blocks), wide rows (whole and partial register transposes
+    of the staged rows), tiles that span rows, boxes no tap reaches (stride wider than
+    the kernel), asymmetric and negative padding, dilation, groups; 1-3 threads
+    bit-identical, and what the planner picks for such a layer."""
+    rng = np.random.default_rng(91 + (dtype == np.float64))
+    for it in range(16):
+        nd = 1 + it % 3
+        sp = tuple(int(v) for v in rng.integers(1, {1: 70, 2: 23, 3: 9}[nd], nd))
+        k = tuple(int(v) for v in rng.integers(1, 5, nd))
+        s = tuple(int(v) for v in rng.integers(1, 5, nd))
+        d = tuple(int(v) for v in rng.integers(1, 3, nd))
+        g = int(rng.choice([1, 1, 2]))
+        ci, co = g * int(rng.integers(1, 40)), g * int(rng.choice([8, 16, 17, 33, 48, 70]))
+        pads = tuple((int(rng.integers(-1, dj * (kj - 1) + 1)),
+                      int(rng.integers(-1, dj * (kj - 1) + 1))) for kj, dj in zip(k, d))
+        pads = fit_pads(pads, sp, s, d, k)
+        x = rng.standard_normal((int(rng.integers(1, 3)), ci) + sp).astype(dtype)
+        w = rng.standard_normal((ci, co // g) + k).astype(dtype)
+        b = rng.standard_normal(co).astype(dtype) if it % 3 else None
+        case = (x, w, b, s, pads, d, g)
+        got = check_threads(case, CHLAST, dtype)
+        np.testing.assert_allclose(run_transposed(*case, path=0), got, **TOL[dtype])
+
+
+def test_chlast_is_planned_for_channel_heavy_layers(isa):
+    """The planner sends channel-heavy layers to the channels-last kernel (same bits as
+    forcing it), and few output channels elsewhere (depthwise, blocked)."""
+    if isa == "none":
+        pytest.skip("the AVX2/AVX-512 kernels are switched off in this run (isa 'none')")
+    rng = np.random.default_rng(93)
+    args = ((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
+    x = rng.standard_normal((2, 64, 12, 12)).astype(np.float32)
+    w = rng.standard_normal((64, 32, 4, 4)).astype(np.float32)
+    assert np.array_equal(run_transposed(x, w, None, *args),
+                          run_transposed(x, w, None, *args, path=CHLAST))
+    assert not np.array_equal(run_transposed(x, w, None, *args, path=CHLAST),
+                              run_transposed(x, w, None, *args, path=GEMM))
+    # 3 output channels, rows long enough for the width-vectorised kernel
+    x = rng.standard_normal((2, 64, 20, 40)).astype(np.float32)
+    w3 = rng.standard_normal((64, 3, 4, 4)).astype(np.float32)
+    assert np.array_equal(run_transposed(x, w3, None, *args),
+                          run_transposed(x, w3, None, *args, path=BLOCKED))
 
 
 def depthwise_case(rng, nd, dtype, *, wide=False):
@@ -467,7 +526,7 @@ def test_depthwise_benchmark_shape(dtype):
 
 
 @pytest.mark.parametrize("groups", [1, 2])   # 2: one input channel per group
-@pytest.mark.parametrize("path", [DIRECT, BLOCKED, DEPTHWISE, 0])
+@pytest.mark.parametrize("path", [DIRECT, BLOCKED, DEPTHWISE, CHLAST, 0])
 def test_nonfinite_weights_only_reach_real_pixels(path, groups):
     """An inf weight must not turn border outputs into NaN (no product with a pixel
     outside the input is ever formed): same result as the reference scatter."""
@@ -500,7 +559,7 @@ def test_isas_bit_identical(dtype):
         got = {}
         for name in ISAS[:2]:
             _kernels._set_blocked_isa(name)
-            got[name] = [run_transposed(*case, path=p) for p in (BLOCKED, DEPTHWISE)]
+            got[name] = [run_transposed(*case, path=p) for p in (BLOCKED, DEPTHWISE, CHLAST)]
         for a, b in zip(*got.values()):
             assert np.array_equal(a, b), repr(case[3:])
 
@@ -530,7 +589,7 @@ def test_concurrent_python_threads_match_serial():
     rng = np.random.default_rng(21)
     cases = [transposed_case(rng, int(rng.integers(1, 4)), np.float32, big=True)
              for _ in range(16)]
-    paths = (DIRECT, GEMM, BLOCKED, DEPTHWISE)
+    paths = ALL_PATHS
     serial = [run_transposed(*c, path=p) for c in cases for p in paths]
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(run_transposed, *c, path=p) for c in cases for p in paths]
