@@ -35,10 +35,22 @@ typedef struct {
 typedef void (*DC_BFN(dc_bk_fn))(const DC_BFN(dc_bctx) *, const dc_bphase *,
                                  const dc_btap *, dc_idx, dc_idx);
 
-/* One phase of one output row for C channels, chunks of U vectors. */
+/* Rows of a run computed together by the blocked micro-kernel for blocks of C channels
+ * and chunks of U vectors: as many as keep RB*C*U accumulators within the registers
+ * (C broadcast weights and one input vector need the rest), at most 8. */
+/* Input channels per block of the term order (see dc_bk_body). */
+#define DC_BK_CB 4
+
+#define DC_BK_RB(C, U) ((DC_NVREG - 5) / ((C) * (U)) > 8 ? 8 \
+                        : (DC_NVREG - 5) / ((C) * (U)) < 1 ? 1 : (DC_NVREG - 5) / ((C) * (U)))
+
+/* One phase of the nrows rows of a run for C channels, chunks of U vectors, RB rows at
+ * a time: the terms of a chunk are read once for RB rows (input moved by a row each),
+ * each broadcast weight feeding RB*U multiply-adds.  A last group of fewer rows
+ * repeats its last row (computed twice, stored twice: the same value). */
 static DC_BINL void DC_BFN(dc_bk_body)(const DC_BFN(dc_bctx) *cx, const dc_bphase *P,
                                        const dc_btap *tp, dc_idx cbeg, dc_idx cend,
-                                       const int C, const int U) {
+                                       const int C, const int U, const int RB) {
     /* local copies: the vector stores below may alias anything (may_alias types), so
      * fields read through the pointers would be reloaded after every store */
     const DC_BFN(dc_bctx) cl = *cx;
@@ -47,64 +59,80 @@ static DC_BINL void DC_BFN(dc_bk_body)(const DC_BFN(dc_bctx) *cx, const dc_bphas
     const dc_idx cin_g = cl.cin_g;
     const dc_idx kh = cl.kh, kw = cl.kw, K = cl.K, nd = cl.nd, nhp = cl.nhp;
     const dc_idx *dp = cl.dp, *hp = cl.hp;
-    for (dc_idx row = 0; row < cl.nrows; row++) {
-    DC_T *acc = cl.acc + Pl.base + row * cl.accrow;
-    const DC_T *xrow = cl.xb + row * cl.xrs;
+    for (dc_idx row0 = 0; row0 < cl.nrows; row0 += RB) {
+    dc_idx ro[8];                  /* the rows of this group */
+#pragma GCC unroll 8
+    for (int r = 0; r < RB; r++) ro[r] = row0 + r < cl.nrows ? row0 + r : cl.nrows - 1;
     for (dc_idx ch = cbeg; ch < cend; ch++) {
         const dc_idx m0 = cl.chunks[ch].m0;
-        DC_V a[4][8];
+        DC_V a[8][4][8];
 #pragma GCC unroll 8
-        for (int j = 0; j < C; j++)
+        for (int r = 0; r < RB; r++)
 #pragma GCC unroll 8
-            for (int u = 0; u < U; u++) a[j][u] = DC_ZERO();
+            for (int j = 0; j < C; j++)
+#pragma GCC unroll 8
+                for (int u = 0; u < U; u++) a[r][j][u] = DC_ZERO();
+        const DC_T *xc[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < RB; r++) xc[r] = cl.xb + ro[r] * cl.xrs + m0;
         if (cl.chunks[ch].moff < 0) {
-            /* interior chunk: every tap is valid in every lane; the reduction over
-             * (width tap, input channel, depth pair, height pair) is one flat list.
-             * Every chunk kind adds the terms in this order, so an output's value
-             * does not depend on the chunk (or the vector width) that computed it. */
+            /* interior chunk: every tap is valid in every lane; the reduction is one
+             * flat list, ordered (block of DC_BK_CB input channels, width tap, input
+             * channel, depth pair, height pair): a block's input rows are read again
+             * by its next tap while still in L1, and a tap's lane masks stay in
+             * registers over a block (border chunks).  Every chunk kind adds the
+             * terms in this order, so an output's value does not depend on the chunk
+             * (or the vector width) that computed it. */
             const dc_boff *of = cl.offs;
             const dc_idx L = cl.noffs;
-            const DC_T *xc = xrow + m0;
             for (dc_idx l = 0; l < L; l++) {
-                const DC_T *xp = xc + of[l].x;
+                const dc_idx xo = of[l].x;
                 const DC_T *ww = cl.w + of[l].w;
-                DC_V xv[8];
+                DC_V wb[4];
 #pragma GCC unroll 8
-                for (int u = 0; u < U; u++) xv[u] = DC_LOADU(xp + u * DC_VL);
+                for (int j = 0; j < C; j++) wb[j] = DC_SET1(ww[j]);
 #pragma GCC unroll 8
-                for (int j = 0; j < C; j++) {
-                    DC_V wb = DC_SET1(ww[j]);
+                for (int r = 0; r < RB; r++)
 #pragma GCC unroll 8
-                    for (int u = 0; u < U; u++) a[j][u] = DC_FMA(wb, xv[u], a[j][u]);
-                }
+                    for (int u = 0; u < U; u++) {
+                        const DC_V xv = DC_LOADU(xc[r] + xo + u * DC_VL);
+#pragma GCC unroll 8
+                        for (int j = 0; j < C; j++) a[r][j][u] = DC_FMA(wb[j], xv, a[r][j][u]);
+                    }
             }
         } else if (cl.finite) {
             /* border chunk, finite weights: lanes outside the input load 0 (nothing is
-             * read there) and add w*0 = +-0, which leaves the sum unchanged.  The
-             * list is tap-major, so a tap's lane masks stay in registers over its
-             * segment; a tap that reaches no lane of the chunk is skipped. */
+             * read there) and add w*0 = +-0, which leaves the sum unchanged.  Per
+             * channel block, a tap's terms are one segment of the list; a tap that
+             * reaches no lane of the chunk is skipped. */
             const dc_idx mo = cl.chunks[ch].moff;
             const DC_MASK_T *mk = cl.masks + mo;
             const signed char *ek = cl.kinds + mo + ntap * U;
             const dc_boff *of = cl.offs;
-            const dc_idx per = ntap ? cl.noffs / ntap : 0;
-            const DC_T *xc = xrow + m0;
-            for (dc_idx e = 0; e < ntap; e++) {
-                if (ek[e] == 0) continue;
-                DC_MASK_T me[8];
+            const dc_idx pairs = nd * nhp;
+            dc_idx l = 0;
+            for (dc_idx c0 = 0; c0 < cin_g; c0 += DC_BK_CB) {
+                const dc_idx seg = (cin_g - c0 < DC_BK_CB ? cin_g - c0 : DC_BK_CB) * pairs;
+                for (dc_idx e = 0; e < ntap; e++, l += seg) {
+                    if (ek[e] == 0) continue;
+                    DC_MASK_T me[8];
 #pragma GCC unroll 8
-                for (int u = 0; u < U; u++) me[u] = mk[e * U + u];
-                for (dc_idx l = e * per; l < (e + 1) * per; l++) {
-                    const DC_T *xp = xc + of[l].x;
-                    const DC_T *ww = cl.w + of[l].w;
-                    DC_V xv[8];
+                    for (int u = 0; u < U; u++) me[u] = mk[e * U + u];
+                    for (dc_idx i = l; i < l + seg; i++) {
+                        const dc_idx xo = of[i].x;
+                        const DC_T *ww = cl.w + of[i].w;
+                        DC_V wb[4];
 #pragma GCC unroll 8
-                    for (int u = 0; u < U; u++) xv[u] = DC_MLOAD(xp + u * DC_VL, me[u]);
+                        for (int j = 0; j < C; j++) wb[j] = DC_SET1(ww[j]);
 #pragma GCC unroll 8
-                    for (int j = 0; j < C; j++) {
-                        DC_V wb = DC_SET1(ww[j]);
+                        for (int r = 0; r < RB; r++)
 #pragma GCC unroll 8
-                        for (int u = 0; u < U; u++) a[j][u] = DC_FMA(wb, xv[u], a[j][u]);
+                            for (int u = 0; u < U; u++) {
+                                const DC_V xv = DC_MLOAD(xc[r] + xo + u * DC_VL, me[u]);
+#pragma GCC unroll 8
+                                for (int j = 0; j < C; j++)
+                                    a[r][j][u] = DC_FMA(wb[j], xv, a[r][j][u]);
+                            }
                     }
                 }
             }
@@ -113,44 +141,48 @@ static DC_BINL void DC_BFN(dc_bk_body)(const DC_BFN(dc_bctx) *cx, const dc_bphas
             const dc_idx mo = cl.chunks[ch].moff;
             const DC_MASK_T *mk = cl.masks + mo;
             const signed char *kd = cl.kinds + mo, *ek = kd + ntap * U;
-            for (dc_idx e = 0; e < ntap; e++) {
-                if (ek[e] == 0) continue;
-                const DC_MASK_T *me = mk + e * U;
-                const signed char *ke = kd + e * U;
-                for (dc_idx ci = 0; ci < cin_g; ci++)
-                    for (dc_idx ia = 0; ia < nd; ia++)
-                        for (dc_idx ib = 0; ib < nhp; ib++) {
+            for (dc_idx c0 = 0; c0 < cin_g; c0 += DC_BK_CB)
+            for (dc_idx e = 0; e < ntap; e++)
+            for (dc_idx ci = c0; ci < cin_g && ci < c0 + DC_BK_CB; ci++)
+                for (dc_idx ia = 0; ia < nd; ia++)
+                    for (dc_idx ib = 0; ib < nhp; ib++) {
+                            if (ek[e] == 0) continue;
+                            const DC_MASK_T *me = mk + e * U;
+                            const signed char *ke = kd + e * U;
                             const dc_idx td = dp[2 * ia], id = dp[2 * ia + 1];
                             const dc_idx th = hp[2 * ib], ih = hp[2 * ib + 1];
-                            const DC_T *xp = cl.x + ci * cl.xcs + m0 + row * cl.xrs
-                                             + id * cl.xds + ih * cl.xrs + tp[e].c;
+                            const dc_idx xo = ci * cl.xcs + (id - dp[1]) * cl.xds
+                                              + (ih - hp[1]) * cl.xrs + tp[e].c;
                             const DC_T *ww = cl.w + ci * K * C
                                              + ((td * kh + th) * kw + tp[e].t) * C;
-                            DC_V xv[8];
 #pragma GCC unroll 8
-                            for (int u = 0; u < U; u++)
-                                xv[u] = ke[u] == 1 ? DC_LOADU(xp + u * DC_VL)
-                                                   : DC_MLOAD(xp + u * DC_VL, me[u]);
-#pragma GCC unroll 8
-                            for (int j = 0; j < C; j++) {
-                                DC_V wb = DC_SET1(ww[j]);
+                            for (int r = 0; r < RB; r++)
 #pragma GCC unroll 8
                                 for (int u = 0; u < U; u++) {
-                                    if (ke[u] == 1)
-                                        a[j][u] = DC_FMA(wb, xv[u], a[j][u]);
-                                    else if (ke[u] == 2)
-                                        a[j][u] = DC_BLEND(a[j][u],
-                                                           DC_FMA(wb, xv[u], a[j][u]), me[u]);
+                                    const DC_T *xp = xc[r] + xo + u * DC_VL;
+                                    const DC_V xv = ke[u] == 1 ? DC_LOADU(xp)
+                                                               : DC_MLOAD(xp, me[u]);
+#pragma GCC unroll 8
+                                    for (int j = 0; j < C; j++) {
+                                        const DC_V f = DC_FMA(DC_SET1(ww[j]), xv,
+                                                              a[r][j][u]);
+                                        if (ke[u] == 1)
+                                            a[r][j][u] = f;
+                                        else if (ke[u] == 2)
+                                            a[r][j][u] = DC_BLEND(a[r][j][u], f, me[u]);
+                                    }
                                 }
-                            }
                         }
-            }
         }
 #pragma GCC unroll 8
-        for (int j = 0; j < C; j++)
+        for (int r = 0; r < RB; r++) {
+            DC_T *acc = cl.acc + Pl.base + ro[r] * cl.accrow;
 #pragma GCC unroll 8
-            for (int u = 0; u < U; u++)
-                DC_STOREU(acc + j * cl.acc_stride + m0 + u * DC_VL, a[j][u]);
+            for (int j = 0; j < C; j++)
+#pragma GCC unroll 8
+                for (int u = 0; u < U; u++)
+                    DC_STOREU(acc + j * cl.acc_stride + m0 + u * DC_VL, a[r][j][u]);
+        }
     }
     }
 }
@@ -159,7 +191,7 @@ static DC_BINL void DC_BFN(dc_bk_body)(const DC_BFN(dc_bctx) *cx, const dc_bphas
     static DC_BTGT void DC_BFN(dc_bk_##C##_##U)(const DC_BFN(dc_bctx) *cx, \
                                                const dc_bphase *P, const dc_btap *tp, \
                                                dc_idx cbeg, dc_idx cend) { \
-        DC_BFN(dc_bk_body)(cx, P, tp, cbeg, cend, C, U); \
+        DC_BFN(dc_bk_body)(cx, P, tp, cbeg, cend, C, U, DC_BK_RB(C, U)); \
     }
 DC_BK_INST(1, 1) DC_BK_INST(1, 2) DC_BK_INST(1, 3) DC_BK_INST(1, 4) DC_BK_INST(1, 8)
 DC_BK_INST(2, 1) DC_BK_INST(2, 2) DC_BK_INST(2, 3) DC_BK_INST(2, 4)
@@ -554,21 +586,23 @@ static DC_BTGT int DC_BFN(dc_blocked_tr)(const dc_plan *p, const DC_T *x, const 
                     if (!(cvalid[slot] && (cache_phases || cq == q) && ck[0] == key[0]
                           && ck[1] == key[1]
                           && !memcmp(ck, key, (size_t)klen * sizeof(dc_idx)))) {
+                        /* the term order of dc_bk_body */
                         dc_idx ne = ph[q].ntap, L = 0;
+                        for (dc_idx c0 = 0; c0 < cin_g; c0 += DC_BK_CB)
                         for (dc_idx e = 0; e < ne; e++)
-                            for (dc_idx ci = 0; ci < cin_g; ci++)
-                                for (dc_idx ia = 0; ia < cx.nd; ia++) {
-                                    dc_idx td = key[2 + 2 * ia], rd = key[3 + 2 * ia];
-                                    for (dc_idx ib = 0; ib < cx.nhp; ib++) {
-                                        dc_idx th = key[2 + 2 * cx.nd + 2 * ib];
-                                        dc_idx rh = key[3 + 2 * cx.nd + 2 * ib];
-                                        lst[L].x = ci * xcs + rd * xds + rh * xrs + tp[e].c;
-                                        lst[L].w = (ci * K + (td * k[1] + th) * k[2]
-                                                    + tp[e].t) * cb;
-                                        lst[L].e = e;
-                                        L++;
-                                    }
+                        for (dc_idx ci = c0; ci < cin_g && ci < c0 + DC_BK_CB; ci++)
+                            for (dc_idx ia = 0; ia < cx.nd; ia++) {
+                                dc_idx td = key[2 + 2 * ia], rd = key[3 + 2 * ia];
+                                for (dc_idx ib = 0; ib < cx.nhp; ib++) {
+                                    dc_idx th = key[2 + 2 * cx.nd + 2 * ib];
+                                    dc_idx rh = key[3 + 2 * cx.nd + 2 * ib];
+                                    lst[L].x = ci * xcs + rd * xds + rh * xrs + tp[e].c;
+                                    lst[L].w = (ci * K + (td * k[1] + th) * k[2]
+                                                + tp[e].t) * cb;
+                                    lst[L].e = e;
+                                    L++;
                                 }
+                            }
                         cn[slot] = L;
                         memcpy(ck, key, (size_t)klen * sizeof(dc_idx));
                         cvalid[slot] = 1;
@@ -601,6 +635,8 @@ static DC_BTGT int DC_BFN(dc_blocked_tr)(const dc_plan *p, const DC_T *x, const 
     return failed ? -1 : 0;
 }
 
+#undef DC_BK_RB
+#undef DC_BK_CB
 #undef DC_BFN
 #undef DC_BCAT
 #undef DC_BCAT2
