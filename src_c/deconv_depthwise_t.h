@@ -316,9 +316,12 @@ static DC_BTGT int DC_DFN(dc_depthwise_tr)(const dc_plan *p, const DC_T *x, cons
                     di++;
                 }
             }
-            for (dc_idx o = 0; o < rows && whole; o++)
-                DC_DCAT(dc_bfinish, DC_SUF)(p, acc + (dpos[o / no1] * no1 + hpos[o % no1])
-                                                * acc_stride, oplane + o * no2, bval, stream);
+            if (whole)
+                for (dc_idx od = 0, o = 0; od < no0; od++)
+                    for (dc_idx oh = 0; oh < no1; oh++, o++)
+                        DC_DCAT(dc_bfinish, DC_SUF)(p, acc + (dpos[od] * no1 + hpos[oh])
+                                                        * acc_stride, oplane + o * no2, bval,
+                                                    stream);
         }
         if (stream) _mm_sfence();
     }
