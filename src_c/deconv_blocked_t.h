@@ -44,12 +44,13 @@ typedef void (*DC_BFN(dc_bk_fn))(const DC_BFN(dc_bctx) *, const dc_bphase *,
 #define DC_BK_RB(C, U) ((DC_NVREG - 5) / ((C) * (U)) > 8 ? 8 \
                         : (DC_NVREG - 5) / ((C) * (U)) < 1 ? 1 : (DC_NVREG - 5) / ((C) * (U)))
 
-/* One phase of the nrows rows of a run for C channels, chunks of U vectors, RB rows at
- * a time: the terms of a chunk are read once for RB rows (input moved by a row each),
- * each broadcast weight feeding RB*U multiply-adds.  A last group of fewer rows
- * repeats its last row (computed twice, stored twice: the same value). */
+/* One phase of rows rbeg..rend-1 of a run for C channels, chunks of U vectors, RB rows
+ * at a time: the terms of a chunk are read once for RB rows (input moved by a row
+ * each), each broadcast weight feeding RB*U multiply-adds.  (A group of fewer than RB
+ * rows would repeat its last row: computed twice, stored twice, the same value.) */
 static DC_BINL void DC_BFN(dc_bk_body)(const DC_BFN(dc_bctx) *cx, const dc_bphase *P,
                                        const dc_btap *tp, dc_idx cbeg, dc_idx cend,
+                                       dc_idx rbeg, dc_idx rend,
                                        const int C, const int U, const int RB) {
     /* local copies: the vector stores below may alias anything (may_alias types), so
      * fields read through the pointers would be reloaded after every store */
@@ -59,10 +60,10 @@ static DC_BINL void DC_BFN(dc_bk_body)(const DC_BFN(dc_bctx) *cx, const dc_bphas
     const dc_idx cin_g = cl.cin_g;
     const dc_idx kh = cl.kh, kw = cl.kw, K = cl.K, nd = cl.nd, nhp = cl.nhp;
     const dc_idx *dp = cl.dp, *hp = cl.hp;
-    for (dc_idx row0 = 0; row0 < cl.nrows; row0 += RB) {
+    for (dc_idx row0 = rbeg; row0 < rend; row0 += RB) {
     dc_idx ro[8];                  /* the rows of this group */
 #pragma GCC unroll 8
-    for (int r = 0; r < RB; r++) ro[r] = row0 + r < cl.nrows ? row0 + r : cl.nrows - 1;
+    for (int r = 0; r < RB; r++) ro[r] = row0 + r < rend ? row0 + r : rend - 1;
     for (dc_idx ch = cbeg; ch < cend; ch++) {
         const dc_idx m0 = cl.chunks[ch].m0;
         DC_V a[8][4][8];
@@ -187,11 +188,16 @@ static DC_BINL void DC_BFN(dc_bk_body)(const DC_BFN(dc_bctx) *cx, const dc_bphas
     }
 }
 
+/* Whole groups of RB rows, then the rest one row at a time (a short run, such as a
+ * border row, is not padded to RB rows). */
 #define DC_BK_INST(C, U) \
     static DC_BTGT void DC_BFN(dc_bk_##C##_##U)(const DC_BFN(dc_bctx) *cx, \
                                                const dc_bphase *P, const dc_btap *tp, \
                                                dc_idx cbeg, dc_idx cend) { \
-        DC_BFN(dc_bk_body)(cx, P, tp, cbeg, cend, C, U, DC_BK_RB(C, U)); \
+        const dc_idx full = cx->nrows / DC_BK_RB(C, U) * DC_BK_RB(C, U); \
+        DC_BFN(dc_bk_body)(cx, P, tp, cbeg, cend, 0, full, C, U, DC_BK_RB(C, U)); \
+        if (full < cx->nrows) \
+            DC_BFN(dc_bk_body)(cx, P, tp, cbeg, cend, full, cx->nrows, C, U, 1); \
     }
 DC_BK_INST(1, 1) DC_BK_INST(1, 2) DC_BK_INST(1, 3) DC_BK_INST(1, 4) DC_BK_INST(1, 8)
 DC_BK_INST(2, 1) DC_BK_INST(2, 2) DC_BK_INST(2, 3) DC_BK_INST(2, 4)
