@@ -259,8 +259,13 @@ def _calibrate(call, ctx, min_sample):
     return inner
 
 
-def time_interleaved(calls, repeat, warmup, min_sample):
-    """``{name: (call, ctx)}`` -> ``{name: timing dict}``; rounds interleave the names."""
+def time_interleaved(calls, repeat, warmup, min_sample, settle=0.0):
+    """``{name: (call, ctx)}`` -> ``{name: timing dict}``; rounds interleave the names.
+
+    Before each timed sample the process sleeps ``settle`` seconds, so that worker
+    threads the previous contender left spinning (OpenBLAS busy-waits about 0.1 s after
+    a call; XLA's and OpenMP's pools spin too) are idle when the next one starts.
+    """
     names = list(calls)
     inner = {}
     for name, (call, ctx) in calls.items():
@@ -274,6 +279,8 @@ def time_interleaved(calls, repeat, warmup, min_sample):
         k = r % len(names)
         for name in names[k:] + names[:k]:
             call, ctx = calls[name]
+            if settle:
+                time.sleep(settle)
             per_call, c, w = _sample(call, ctx, inner[name])
             times[name].append(per_call)
             cpu[name] += c
@@ -360,7 +367,8 @@ def run_workload(name, spec, contenders, args):
             err = float(np.max(np.abs(got.astype(np.float64) - ref))) if ref.size else 0.0
         entry.update(max_abs_err=err, check="ok" if err <= tol else "FAIL")
         calls[cname] = (call, ctx)
-    timed = time_interleaved(calls, args.repeat, args.warmup, args.min_sample_ms / 1e3)
+    timed = time_interleaved(calls, args.repeat, args.warmup, args.min_sample_ms / 1e3,
+                             args.settle_ms / 1e3)
     for cname, t in timed.items():
         res["contenders"][cname].update(t, gflops=flops / t["median_s"] / 1e9)
     _summarise(res, args)
@@ -465,7 +473,8 @@ def _header(doc):
     m, s = doc["machine"], doc["settings"]
     return (f"deconv_core bench: {m['cpu_model']} ({m['cpus_usable']} usable CPUs), "
             f"threads={s['threads']}, repeat={s['repeat']}, warm-up={s['warmup']}, "
-            f"min sample {s['min_sample_ms']} ms, medians; deconv_core backend "
+            f"min sample {s['min_sample_ms']} ms, settle {s.get('settle_ms', 0)} ms, medians; "
+            f"deconv_core backend "
             f"{m['deconv_core_backend']}; times in ms per call")
 
 
@@ -595,17 +604,20 @@ def _parse(argv):
     p.add_argument("--scaling", action="store_true",
                    help="also time 1-thread twins in the same rounds and report speed-ups")
     p.add_argument("--seed", type=int, default=0, help="input seed (0)")
+    p.add_argument("--settle-ms", type=float,
+                   help="idle time before each timed sample, for other pools' spinning "
+                        "workers to stop (100; quick 20)")
     args = p.parse_args(argv)
     quick = args.quick
     for key, normal, fast in [("repeat", 15, 5), ("warmup", 3, 1), ("min_sample_ms", 20.0, 5.0),
-                              ("gemm_size", 2048, 512)]:
+                              ("gemm_size", 2048, 512), ("settle_ms", 100.0, 20.0)]:
         if getattr(args, key) is None:
             setattr(args, key, fast if quick else normal)
     for key in ("threads", "repeat", "gemm_size"):
         if getattr(args, key) < 1:
             p.error(f"--{key.replace('_', '-')}={getattr(args, key)} must be >= 1")
-    if args.warmup < 0 or args.min_sample_ms < 0:
-        p.error("--warmup and --min-sample-ms must be >= 0")
+    if args.warmup < 0 or args.min_sample_ms < 0 or args.settle_ms < 0:
+        p.error("--warmup, --min-sample-ms and --settle-ms must be >= 0")
     args.peer_list = [] if args.peers.strip() == "none" else \
         [s.strip() for s in args.peers.split(",") if s.strip()]
     bad = sorted(set(args.peer_list) - set(PEERS))

@@ -254,9 +254,10 @@ static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, cons
         }
     }
     /* tasks (group, channel block, image, depth slice, row block), row blocks fastest:
-     * a thread's run of tasks (static schedule) mostly reuses one block's packed
-     * weights */
+     * a run of consecutive tasks mostly reuses one block's packed weights */
     const dc_idx tasks = base / ph1 * nrb;
+    dc_idx tchunk = tasks / ((dc_idx)nt * 8);
+    if (tchunk < 1) tchunk = 1;
     const dc_idx bsize = R * no2 * COB;      /* the staging buffer: [row][width][COB] */
     int failed = 0;
 
@@ -299,8 +300,10 @@ static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, cons
             failed = 1;
         }
         dc_idx xoff[24], boff[24];
+        /* dynamic chunks of consecutive tasks: a thread descheduled on a shared
+         * machine does not hold up the call, and a chunk still shares its weights */
 #if defined(_OPENMP)
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, tchunk)
 #endif
         for (dc_idx task = 0; task < tasks; task++) {
             if (!buf) continue;

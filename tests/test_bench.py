@@ -12,7 +12,7 @@ from deconv_core import bench
 SEED = "seed_3x3_k2_s2_p1"
 SMALL = "s3_k3_p2_16ch_b4"
 FAST = ["--quick", "--repeat", "2", "--warmup", "1", "--min-sample-ms", "2",
-        "--gemm-size", "64"]
+        "--gemm-size", "64", "--settle-ms", "1"]
 
 
 @pytest.fixture
@@ -175,6 +175,7 @@ def test_onnxruntime_float64_is_reported_unsupported():
     (["--workloads", "nope"], "unknown workload"),
     (["--peers", "tensorflow"], "unknown tensorflow"),
     (["--threads", "0"], "must be >= 1"),
+    (["--settle-ms", "-1"], "--settle-ms must be >= 0"),
 ])
 def test_bad_arguments(tmp_path, args, message, capsys):
     with pytest.raises(SystemExit) as exc:
