@@ -4,7 +4,9 @@ import sys
 from conftest import subprocess_env
 
 HEAVY = ("torch", "scipy", "matplotlib", "jax", "onnx", "onnxruntime", "PIL", "hypothesis",
-         "threadpoolctl")
+         "threadpoolctl",
+         # stdlib, but ~6 ms: the NumPy backend's thread pool imports it when first used
+         "concurrent.futures", "logging")
 
 
 def test_import_pulls_in_nothing_heavy():
