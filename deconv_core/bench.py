@@ -540,9 +540,13 @@ def _chart(doc, path):
     ax.set_yscale("log")
     span = 1.35 * max(abs(math.log10(v)) for v in ratios) or 0.3
     ax.set_ylim(10 ** -span, 10 ** span)
-    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
-    ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain)
+    # labelled ticks at 1-2-5 steps only: labels on every log minor tick overlap
+    lo, hi = 10 ** -span, 10 ** span
+    ticks = [m * 10 ** e for e in range(math.floor(-span) - 1, math.ceil(span) + 1)
+             for m in (1, 2, 5) if lo <= m * 10 ** e <= hi]
+    ax.yaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xticks(list(xs))
     ax.set_xticklabels(names, rotation=40, ha="right", fontsize=8)
     for i, (v, p) in enumerate(zip(ratios, peers)):
