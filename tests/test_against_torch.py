@@ -160,6 +160,66 @@ def test_conv_transpose_larger_few_channel_maps(backend, seed):
         np.testing.assert_allclose(got, ref, **_tol(dtype), err_msg=str((sizes, kernel, kw)))
 
 
+def _torch_transposed(rng, x, w, b, stride, dilation, groups, pairs):
+    """Random padding for a transposed convolution and PyTorch's result for it, as
+    ``(ref, kwargs)``; None when the output would be empty.  ``pairs``: (before, after)
+    pads, checked against torch's unpadded result cropped; else symmetric pads with a
+    random output_padding."""
+    nd = x.ndim - 2
+    kernel = w.shape[2:]
+    tfn = getattr(F, f"conv_transpose{nd}d")
+    tw = lambda a: None if a is None else torch.from_numpy(a)  # noqa: E731
+    full_size = [(n - 1) * s + d * (k - 1) + 1
+                 for n, s, d, k in zip(x.shape[2:], stride, dilation, kernel)]
+    if pairs:
+        pads = tuple((int(rng.integers(0, d * (k - 1) + 1)), int(rng.integers(0, d * (k - 1) + 1)))
+                     for k, d in zip(kernel, dilation))
+        if any(f - pb - pa < 1 for f, (pb, pa) in zip(full_size, pads)):
+            return None
+        full = tfn(tw(x), tw(w), tw(b), stride, 0, 0, groups, dilation).numpy()
+        ref = full[(slice(None), slice(None)) + tuple(
+            slice(pb, n - pa) for (pb, pa), n in zip(pads, full.shape[2:]))]
+        return ref, dict(padding=pads)
+    pad = tuple(int(rng.integers(0, d * (k - 1) + 1)) for k, d in zip(kernel, dilation))
+    op = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation))
+    if any(f - 2 * p + o < 1 for f, p, o in zip(full_size, pad, op)):
+        return None
+    ref = tfn(tw(x), tw(w), tw(b), stride, pad, op, groups, dilation).numpy()
+    return ref, dict(padding=pad, output_padding=op)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_conv_transpose_many_output_channels_small_maps(backend, seed, monkeypatch):
+    """Many output channels on small maps, one group (NumPy: col2im with the output
+    channels innermost): strides, dilations, output_padding, asymmetric padding (torch's
+    unpadded result, cropped), bias, 1/2/3-D."""
+    from deconv_core import _numpy_backend
+    calls = []
+    chlast = _numpy_backend._conv_transpose_chlast
+    monkeypatch.setattr(_numpy_backend, "_conv_transpose_chlast",
+                        lambda *a: calls.append(1) or chlast(*a))
+    rng = np.random.default_rng(5000 + seed)
+    for case in range(10):
+        nd = int(rng.integers(1, 4))
+        sizes = tuple(int(v) for v in rng.integers(1, {1: 30, 2: 12, 3: 6}[nd], nd))
+        c_in, c_out = int(rng.integers(1, 40)), int(rng.choice([32, 48, 64, 97]))
+        kernel = tuple(int(v) for v in rng.integers(1, 5, nd))
+        stride = tuple(int(v) for v in rng.integers(1, 4, nd))
+        dilation = tuple(int(v) for v in rng.integers(1, 3, nd))
+        dtype = rng.choice([np.float32, np.float64])
+        x = rng.standard_normal((int(rng.integers(1, 4)), c_in) + sizes).astype(dtype)
+        w = rng.standard_normal((c_in, c_out) + kernel).astype(dtype)
+        b = rng.standard_normal(c_out).astype(dtype) if case % 2 else None
+        made = _torch_transposed(rng, x, w, b, stride, dilation, 1, pairs=case % 3 == 0)
+        if made is None:
+            continue
+        ref, kw = made
+        fn = getattr(dc, f"conv_transpose{nd}d")
+        got = fn(x, w, b, stride=stride, dilation=dilation, **kw)
+        np.testing.assert_allclose(got, ref, **_tol(dtype), err_msg=str((sizes, kernel, stride, kw)))
+    assert backend != "numpy" or len(calls) > 5
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_conv_transpose_one_input_channel_per_group(backend, seed, monkeypatch):
     """``C_in == groups`` (depthwise, channel multipliers) on maps large enough for
@@ -184,20 +244,8 @@ def test_conv_transpose_one_input_channel_per_group(backend, seed, monkeypatch):
         x = rng.standard_normal((batch, groups) + sizes).astype(dtype)
         w = rng.standard_normal((groups, mult) + kernel).astype(dtype)
         b = rng.standard_normal(groups * mult).astype(dtype) if rng.random() < 0.5 else None
-        tw = lambda a: None if a is None else torch.from_numpy(a)  # noqa: E731
-        fn, tfn = getattr(dc, f"conv_transpose{nd}d"), getattr(F, f"conv_transpose{nd}d")
-        if case % 2:  # (before, after) pairs: crop the unpadded result
-            pads = tuple((int(rng.integers(0, d * (k - 1) + 1)), int(rng.integers(0, d * (k - 1) + 1)))
-                         for k, d in zip(kernel, dilation))
-            full = tfn(tw(x), tw(w), tw(b), stride, 0, 0, groups, dilation).numpy()
-            ref = full[(slice(None), slice(None)) + tuple(
-                slice(pb, n - pa) for (pb, pa), n in zip(pads, full.shape[2:]))]
-            kw = dict(padding=pads)
-        else:
-            pad = tuple(int(rng.integers(0, d * (k - 1) + 1)) for k, d in zip(kernel, dilation))
-            op = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation))
-            ref = tfn(tw(x), tw(w), tw(b), stride, pad, op, groups, dilation).numpy()
-            kw = dict(padding=pad, output_padding=op)
+        ref, kw = _torch_transposed(rng, x, w, b, stride, dilation, groups, pairs=case % 2 == 1)
+        fn = getattr(dc, f"conv_transpose{nd}d")
         got = fn(x, w, b, stride=stride, dilation=dilation, groups=groups, **kw)
         assert got.shape == ref.shape
         np.testing.assert_allclose(got, ref, **_tol(dtype), err_msg=str((sizes, kernel, stride, kw)))
