@@ -135,6 +135,20 @@ def _plan_groups(sizes, kernel, stride, dilation, elements):
     return plans
 
 
+def _block_geometry(sizes, kernel, osz, stride, pads, dilation):
+    """The col2im buffer's block layout: per dim, the buffer covers full indices
+    ``[lo*s, hi*s)`` as ``(hi - lo, s)`` blocks; returns ``(lo, blocks, flat, crop)``
+    (``crop``: the output's slices of the flattened buffer, from the batch axis on)."""
+    lo = [min(0, pb // s) for (pb, _), s in zip(pads, stride)]
+    hi = [max(n + (d * (k - 1)) // s + 1, -(-(pb + o) // s))
+          for n, k, s, d, (pb, _), o in zip(sizes, kernel, stride, dilation, pads, osz)]
+    blocks = tuple(v for l, h, s in zip(lo, hi, stride) for v in (h - l, s))
+    flat = tuple((h - l) * s for l, h, s in zip(lo, hi, stride))
+    crop = (slice(None),) + tuple(
+        slice(pb - l * s, pb - l * s + o) for (pb, _), l, s, o in zip(pads, lo, stride, osz))
+    return lo, blocks, flat, crop
+
+
 @functools.lru_cache(maxsize=256)
 def _transposed_plan(x_shape, w_shape, out_shape, stride, pads, dilation, groups, itemsize):
     """Everything about a call that depends only on shapes: computed once per shape."""
@@ -143,10 +157,7 @@ def _transposed_plan(x_shape, w_shape, out_shape, stride, pads, dilation, groups
     nd = len(sizes)
     c_out = out_shape[1]
     ktot, npix = math.prod(kernel), math.prod(sizes)
-    # Block geometry per dim: the buffer covers full indices [lo*s, hi*s).
-    lo = [min(0, pb // s) for (pb, _), s in zip(pads, stride)]
-    hi = [max(n + (d * (k - 1)) // s + 1, -(-(pb + o) // s))
-          for n, k, s, d, (pb, _), o in zip(sizes, kernel, stride, dilation, pads, osz)]
+    lo, blocks, flat, crop = _block_geometry(sizes, kernel, osz, stride, pads, dilation)
     tap_groups = _plan_groups(sizes, kernel, stride, dilation, n_batch * c_out * ktot * npix)
     adds = []
     for combo in itertools.product(*tap_groups):
@@ -156,10 +167,7 @@ def _transposed_plan(x_shape, w_shape, out_shape, stride, pads, dilation, groups
             dst += [slice(q - l, q - l + n), res]
             src += [slice(None), taps]
         adds.append((tuple(dst), tuple(src)))
-    crop = (slice(None), slice(None)) + tuple(
-        slice(pb - l * s, pb - l * s + o) for (pb, _), l, s, o in zip(pads, lo, stride, osz))
-    blocks = tuple(v for l, h, s in zip(lo, hi, stride) for v in (h - l, s))
-    flat = tuple((h - l) * s for l, h, s in zip(lo, hi, stride))
+    crop = (slice(None),) + crop
     # (C_out, *k, nb, *n) -> (nb, C_out, n1, k1, n2, k2, ...): each input axis beside its taps.
     order = [nd + 1, 0]
     for j in range(nd):
@@ -170,15 +178,12 @@ def _transposed_plan(x_shape, w_shape, out_shape, stride, pads, dilation, groups
 
 @functools.lru_cache(maxsize=256)
 def _chlast_plan(x_shape, w_shape, out_shape, stride, pads, dilation, itemsize):
-    """Geometry of :func:`_conv_transpose_chlast`, computed once per shape: the
-    (before, after) pads' block layout of :func:`_transposed_plan`, one slice add per
-    tap, and batch chunks."""
+    """Geometry of :func:`_conv_transpose_chlast`, computed once per shape: the block
+    layout of :func:`_block_geometry`, one slice add per tap, and batch chunks."""
     n_batch = x_shape[0]
     sizes, kernel, osz = x_shape[2:], w_shape[2:], out_shape[2:]
     c_out = out_shape[1]
-    lo = [min(0, pb // s) for (pb, _), s in zip(pads, stride)]
-    hi = [max(n + (d * (k - 1)) // s + 1, -(-(pb + o) // s))
-          for n, k, s, d, (pb, _), o in zip(sizes, kernel, stride, dilation, pads, osz)]
+    lo, blocks, flat, crop = _block_geometry(sizes, kernel, osz, stride, pads, dilation)
     adds = []
     for ti, t in enumerate(itertools.product(*(range(k) for k in kernel))):
         dst = [slice(None)]
@@ -186,10 +191,6 @@ def _chlast_plan(x_shape, w_shape, out_shape, stride, pads, dilation, itemsize):
             q, r = divmod(tj * d, s)
             dst += [slice(q - l, q - l + n), r]
         adds.append((tuple(dst), ti))
-    blocks = tuple(v for l, h, s in zip(lo, hi, stride) for v in (h - l, s))
-    flat = tuple((h - l) * s for l, h, s in zip(lo, hi, stride))
-    crop = (slice(None),) + tuple(
-        slice(pb - l * s, pb - l * s + o) for (pb, _), l, s, o in zip(pads, lo, stride, osz))
     per_item = c_out * (math.prod(sizes) * math.prod(kernel) + math.prod(flat)) * itemsize
     return _batch_chunks(n_batch, per_item), adds, blocks, flat, crop
 
