@@ -23,9 +23,6 @@
 #define DC_ZERO _mm256_setzero_ps
 #define DC_FMA _mm256_fmadd_ps
 #define DC_ADD _mm256_add_ps
-/* non-temporal store of one vector in 16-byte pieces (needs 16-byte alignment only) */
-#define DC_STREAMV(p, v) (_mm_stream_ps((p), _mm256_castps256_ps128(v)), \
-                          _mm_stream_ps((p) + 4, _mm256_extractf128_ps((v), 1)))
 #define DC_SFMA __builtin_fmaf
 /* [v0[0], v1[0], v0[1], v1[1], ...]: the first and the second half of the interleave */
 #define DC_ZIPLO(v0, v1) _mm256_permute2f128_ps(_mm256_unpacklo_ps((v0), (v1)), \
@@ -52,8 +49,6 @@
 #define DC_ZERO _mm256_setzero_pd
 #define DC_FMA _mm256_fmadd_pd
 #define DC_ADD _mm256_add_pd
-#define DC_STREAMV(p, v) (_mm_stream_pd((p), _mm256_castpd256_pd128(v)), \
-                          _mm_stream_pd((p) + 2, _mm256_extractf128_pd((v), 1)))
 #define DC_SFMA __builtin_fma
 #define DC_ZIPLO(v0, v1) _mm256_permute2f128_pd(_mm256_unpacklo_pd((v0), (v1)), \
                                                 _mm256_unpackhi_pd((v0), (v1)), 0x20)

@@ -21,10 +21,6 @@
 #define DC_ZERO _mm512_setzero_ps
 #define DC_FMA _mm512_fmadd_ps
 #define DC_ADD _mm512_add_ps
-#define DC_STREAMV(p, v) (_mm_stream_ps((p), _mm512_extractf32x4_ps((v), 0)), \
-                          _mm_stream_ps((p) + 4, _mm512_extractf32x4_ps((v), 1)), \
-                          _mm_stream_ps((p) + 8, _mm512_extractf32x4_ps((v), 2)), \
-                          _mm_stream_ps((p) + 12, _mm512_extractf32x4_ps((v), 3)))
 #define DC_SFMA __builtin_fmaf
 #define DC_ZIPLO(v0, v1) _mm512_permutex2var_ps((v0), _mm512_set_epi32( \
     23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0), (v1))
@@ -51,10 +47,6 @@
 #define DC_ADD _mm512_add_pd
 /* 128-bit pieces through the float view: _mm512_extractf64x2_pd would need AVX-512DQ */
 #define DC_XF64(v, i) _mm_castps_pd(_mm512_extractf32x4_ps(_mm512_castpd_ps(v), (i)))
-#define DC_STREAMV(p, v) (_mm_stream_pd((p), DC_XF64((v), 0)), \
-                          _mm_stream_pd((p) + 2, DC_XF64((v), 1)), \
-                          _mm_stream_pd((p) + 4, DC_XF64((v), 2)), \
-                          _mm_stream_pd((p) + 6, DC_XF64((v), 3)))
 #define DC_SFMA __builtin_fma
 #define DC_ZIPLO(v0, v1) _mm512_permutex2var_pd((v0), _mm512_set_epi64( \
     11, 3, 10, 2, 9, 1, 8, 0), (v1))

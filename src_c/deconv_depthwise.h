@@ -20,10 +20,8 @@
  *   border chunks use masked loads (finite weights) or masked loads and blends;
  * - a plane whose rows fit the per-thread buffers (64 KiB) is finished at the end of
  *   its task in output order, the phases interleaved in registers with the bias
- *   (dc_bfinish), one contiguous stream of full-vector stores, non-temporal when the
- *   output is large (DC_DW_STREAM_MIN_BYTES): such an output is not kept in cache
- *   for the caller anyway, and they spare reading every output line before writing
- *   it.  Each output element is written once.
+ *   (dc_bfinish), one contiguous stream of full-vector stores.  Each output element
+ *   is written once.
  *
  * Every output element is computed by one thread (tasks are whole rows), by a
  * sequence of operations fixed by the shape alone, so results are bit-identical for
@@ -38,11 +36,6 @@
 #define DECONV_DEPTHWISE_H
 
 #include "deconv_blocked.h"
-
-/* Outputs from this size on are written with non-temporal stores. */
-#ifndef DC_DW_STREAM_MIN_BYTES
-#define DC_DW_STREAM_MIN_BYTES ((size_t)4 << 20)
-#endif
 
 #if DC_BLOCKED_COMPILED
 

@@ -223,12 +223,8 @@ static DC_BTGT int DC_DFN(dc_depthwise_tr)(const dc_plan *p, const DC_T *x, cons
     dc_idx tchunk = tasks / ((dc_idx)nt * 16);
     if (tchunk < 1) tchunk = 1;
     /* A task that is a whole plane whose rows all fit the buffers keeps them and writes
-     * the plane at its end in output order, one contiguous stream; a large output (far
-     * beyond what caches keep for the caller) is written with non-temporal stores,
-     * which spare the read of every output line before its write. */
+     * the plane at its end in output order, one contiguous stream. */
     const int whole = rt == rows && rows <= R;
-    const int stream = whole && (size_t)(N * cout * rows * no2) * sizeof(DC_T)
-                                    >= DC_DW_STREAM_MIN_BYTES;
 
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -308,7 +304,7 @@ static DC_BTGT int DC_DFN(dc_depthwise_tr)(const dc_plan *p, const DC_T *x, cons
                 for (dc_idx rr = 0; rr < nr && !whole; rr++)
                     DC_DCAT(dc_bfinish, DC_SUF)(p, racc + rr * acc_stride,
                                                 oplane + (od * no1 + oh + rr * s[1]) * no2,
-                                                bval, 0);
+                                                bval);
                 i += nr;
                 hi += nr;
                 if (hi == no1) {
@@ -320,10 +316,8 @@ static DC_BTGT int DC_DFN(dc_depthwise_tr)(const dc_plan *p, const DC_T *x, cons
                 for (dc_idx od = 0, o = 0; od < no0; od++)
                     for (dc_idx oh = 0; oh < no1; oh++, o++)
                         DC_DCAT(dc_bfinish, DC_SUF)(p, acc + (dpos[od] * no1 + hpos[oh])
-                                                        * acc_stride, oplane + o * no2, bval,
-                                                    stream);
+                                                        * acc_stride, oplane + o * no2, bval);
         }
-        if (stream) _mm_sfence();
     }
     free(tbuf);
     free(chunks); free(masks); free(kinds);

@@ -11,7 +11,6 @@
 #undef DC_ZERO
 #undef DC_FMA
 #undef DC_ADD
-#undef DC_STREAMV
 #undef DC_SFMA
 #undef DC_ZIPLO
 #undef DC_ZIPHI
