@@ -9,6 +9,11 @@ Transposed convolution, four formulations chosen per call from the shape:
   ``f = i*s + t*d`` is written ``f = (i + q)*s + r`` with ``q = t*d // s``:
   taps sharing ``q`` land in one block column with residues ``r`` spaced ``d``
   apart, so one slice add can serve all of them.
+* col2im flat (the usual choice of the above): the matmul runs on the input
+  zero-padded after each dim by the taps' reach, and the buffer holds one plane per
+  output residue class on that padded grid. A tap then shifts every pixel by one
+  flat offset, so its slice add is one contiguous run per (image, channel) however
+  short the rows are; the residue classes are copied into ``out`` at the end.
 * col2im channels-last (one group, many output channels on small maps): the same
   matmul with the output channels innermost, so each slice add runs along them.
 * phases (few channels, dilation 1): the sub-pixel decomposition. For each
@@ -222,6 +227,99 @@ def _conv_transpose_chlast(x, w, bias, out, stride, pads, dilation):
         _finish(out[b0:b1], res, bias)
 
 
+# The flat col2im pays one slice add per tap, and a matmul over the padded grid: it is
+# used up to this many taps (istft's 1024 are cheaper as the NCHW path's grouped
+# adds) and this much padding (measured 0.43x the NCHW path's time on
+# vol_3d_16to8_16px_k4_s2, 0.65x on fcn_64to32_64px_k4_s2, 0.86-0.99x on s1_k7, s3_k3
+# and unet).
+_FLAT_MAX_TAPS = 64
+_FLAT_MAX_PADDED_RATIO = 1.5
+# Below this output size the NCHW path's fewer NumPy calls win (the lesson's 3x3
+# example: 13 us against 22 us).
+_FLAT_MIN_OUTPUT = 4096
+
+
+@functools.lru_cache(maxsize=256)
+def _flat_plan(x_shape, w_shape, out_shape, stride, pads, dilation, itemsize):
+    """Geometry of :func:`_conv_transpose_flat` (computed once per shape), or None
+    when the shape is outside its limits (``_FLAT_MAX_TAPS``, ``_FLAT_MAX_PADDED_RATIO``).
+
+    Per dim, full index ``f = i*s + t*d = (i + q)*s + r`` (``q, r = divmod(t*d, s)``):
+    tap ``t`` adds input row ``i`` to buffer row ``m = i + q`` of residue class ``r``.
+    The buffer has ``P`` rows, enough for every shifted input row and every output
+    (``o = rho + j*s`` reads class ``(rho + pb) % s``, row ``(rho + pb) // s + j``;
+    ``pb >= 0``, validated); the input is padded with zeros to ``P`` rows, so on the
+    flattened grid a tap's shift is one offset for every pixel, and the positions a
+    shift carries past the end of a row hold products with those zeros.
+    Returns ``(P, total, nclass, adds, copies, chunks)``: ``adds`` per tap
+    ``(tap, class, flat offset)``, ``copies`` per output class ``(out slices, buffer
+    slices)``.
+    """
+    sizes, kernel, osz = x_shape[2:], w_shape[2:], out_shape[2:]
+    ktot = math.prod(kernel)
+    if ktot > _FLAT_MAX_TAPS:
+        return None
+    P, per_dim = [], []
+    for n, k, s, d, (pb, _), o in zip(sizes, kernel, stride, dilation, pads, osz):
+        classes = [(rho, (rho + pb) % s, (rho + pb) // s, -(-(o - rho) // s))
+                   for rho in range(min(s, o))]
+        P.append(max([n + d * (k - 1) // s] + [c + m for _, _, c, m in classes]))
+        per_dim.append(classes)
+    total = math.prod(P)
+    if total > _FLAT_MAX_PADDED_RATIO * math.prod(sizes):
+        return None
+    plane = [math.prod(P[i + 1:]) for i in range(len(P))]
+    adds = []
+    for ti, t in enumerate(itertools.product(*(range(k) for k in kernel))):
+        cls, off = 0, 0
+        for tj, d, s, p in zip(t, dilation, stride, plane):
+            q, r = divmod(tj * d, s)
+            cls, off = cls * s + r, off + q * p
+        adds.append((ti, cls, off))
+    copies = []
+    for combo in itertools.product(*per_dim):
+        cls = 0
+        for (_, r, _, _), s in zip(combo, stride):
+            cls = cls * s + r
+        dst = (slice(None), slice(None)) + tuple(
+            slice(rho, None, s) for (rho, _, _, _), s in zip(combo, stride))
+        src = (slice(None), slice(None), cls) + tuple(
+            slice(c, c + m) for _, _, c, m in combo)
+        copies.append((dst, src))
+    nclass = math.prod(stride)
+    per_item = out_shape[1] * (ktot + nclass) * total * itemsize
+    return tuple(P), total, nclass, adds, copies, _batch_chunks(x_shape[0], per_item)
+
+
+def _conv_transpose_flat(x, w, bias, out, groups, plan):
+    """col2im on the padded flat grid of :func:`_flat_plan`: one GEMM per group for
+    every tap's contribution at every padded input position, one contiguous slice
+    add per tap into its residue class, and one strided copy per class into ``out``."""
+    P, total, nclass, adds, copies, chunks = plan
+    nd = x.ndim - 2
+    c_in, c_out_g = w.shape[:2]
+    c_in_g, c_out = c_in // groups, out.shape[1]
+    ktot = math.prod(w.shape[2:])
+    # (G, C_out_g*K, C_in_g): each group's taps stacked as rows of one GEMM operand.
+    wt = w.reshape(groups, c_in_g, c_out_g * ktot).transpose(0, 2, 1)
+    interior = (slice(None),) * 3 + tuple(slice(0, n) for n in x.shape[2:])
+    to_group_major = (1, 2, 0) + tuple(range(3, 3 + nd))
+    for b0, b1 in chunks:
+        nb = b1 - b0
+        xp = np.zeros((groups, c_in_g, nb) + P, dtype=x.dtype)
+        xp[interior] = x[b0:b1].reshape((nb, groups, c_in_g) + x.shape[2:]).transpose(
+            to_group_major)
+        cols = np.matmul(wt, xp.reshape(groups, c_in_g, nb * total))
+        cols = cols.reshape(c_out, ktot, nb, total).transpose(2, 0, 1, 3)
+        buf = np.zeros((nb, c_out, nclass, total), dtype=x.dtype)
+        for tap, cls, off in adds:
+            dst = buf[:, :, cls, off:]
+            dst += cols[:, :, tap, :total - off]
+        buf = buf.reshape((nb, c_out, nclass) + P)
+        for dst, src in copies:
+            _finish(out[b0:b1][dst], buf[src], bias)
+
+
 # Output channels innermost (above) when a group's output channels outnumber the input
 # map's last dim this many times over: then they make the longer runs (measured: 1.8x
 # on dcgan_256to128_8px_b16; slower on unet_128to64_64px_k2_s2, where they are equal).
@@ -248,6 +346,10 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads)
     if (groups == 1 and w.shape[1] >= _CHLAST_MIN_COUT
             and w.shape[1] >= _CHLAST_MIN_RATIO * x.shape[-1]):
         return _conv_transpose_chlast(x, w, bias, out, stride, pads, dilation)
+    flat = None if out.size < _FLAT_MIN_OUTPUT else _flat_plan(
+        x.shape, w.shape, out.shape, stride, pads, dilation, x.itemsize)
+    if flat is not None:
+        return _conv_transpose_flat(x, w, bias, out, groups, flat)
     chunks, adds, crop, blocks, flat, order, ktot, npix = _transposed_plan(
         x.shape, w.shape, out.shape, stride, pads, dilation, groups, x.itemsize)
     c_in_g = c_in // groups

@@ -221,6 +221,48 @@ def test_conv_transpose_many_output_channels_small_maps(backend, seed, monkeypat
 
 
 @pytest.mark.parametrize("seed", range(3))
+def test_conv_transpose_flat_col2im(backend, seed, monkeypatch):
+    """Channel products too large for phases, output channels too few for channels
+    last, maps large enough for little padding (NumPy: col2im on the padded flat
+    grid): groups, strides, dilations, output_padding, asymmetric padding (torch's
+    unpadded result, cropped), bias, 1/2/3-D; and taps beyond the flat path's limit
+    (NumPy: the NCHW col2im)."""
+    from deconv_core import _numpy_backend
+    calls = {"flat": 0, "nchw": 0}
+    flat, nchw = _numpy_backend._conv_transpose_flat, _numpy_backend._transposed_plan
+
+    def count(name, fn):
+        return lambda *a: calls.__setitem__(name, calls[name] + 1) or fn(*a)
+
+    monkeypatch.setattr(_numpy_backend, "_conv_transpose_flat", count("flat", flat))
+    monkeypatch.setattr(_numpy_backend, "_transposed_plan", count("nchw", nchw))
+    rng = np.random.default_rng(6000 + seed)
+    for case in range(14):
+        nd = int(rng.integers(1, 4))
+        groups = int(rng.choice([1, 2]))
+        c_in, c_out = groups * int(rng.integers(9, 14)), groups * int(rng.integers(8, 12))
+        sizes = tuple(int(v) for v in rng.integers({1: 200, 2: 14, 3: 8}[nd],
+                                                   {1: 400, 2: 26, 3: 12}[nd], nd))
+        many_taps = nd == 1 and case % 4 == 3
+        kernel = (int(rng.integers(65, 80)),) if many_taps else tuple(
+            int(v) for v in rng.integers(1, 5, nd))
+        stride = tuple(int(v) for v in rng.integers(1, 4, nd))
+        dilation = (1,) if many_taps else tuple(int(v) for v in rng.integers(1, 3, nd))
+        dtype = rng.choice([np.float32, np.float64])
+        x = rng.standard_normal((int(rng.integers(1, 3)), c_in) + sizes).astype(dtype)
+        w = rng.standard_normal((c_in, c_out // groups) + kernel).astype(dtype)
+        b = rng.standard_normal(c_out).astype(dtype) if case % 2 else None
+        made = _torch_transposed(rng, x, w, b, stride, dilation, groups, pairs=case % 3 == 0)
+        if made is None:
+            continue
+        ref, kw = made
+        got = getattr(dc, f"conv_transpose{nd}d")(x, w, b, stride=stride, dilation=dilation,
+                                                  groups=groups, **kw)
+        np.testing.assert_allclose(got, ref, **_tol(dtype), err_msg=str((sizes, kernel, stride, kw)))
+    assert backend != "numpy" or (calls["flat"] > 6 and calls["nchw"] > 0), calls
+
+
+@pytest.mark.parametrize("seed", range(3))
 def test_conv_transpose_one_input_channel_per_group(backend, seed, monkeypatch):
     """``C_in == groups`` (depthwise, channel multipliers) on maps large enough for
     the NumPy backend's shifts path: strides, dilations, odd sizes, bias,
