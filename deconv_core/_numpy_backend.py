@@ -287,7 +287,8 @@ def _flat_plan(x_shape, w_shape, out_shape, stride, pads, dilation, itemsize):
             slice(c, c + m) for _, _, c, m in combo)
         copies.append((dst, src))
     nclass = math.prod(stride)
-    per_item = out_shape[1] * (ktot + nclass) * total * itemsize
+    # per image: the padded input, the columns and the class buffer
+    per_item = (x_shape[1] + out_shape[1] * (ktot + nclass)) * total * itemsize
     return tuple(P), total, nclass, adds, copies, _batch_chunks(x_shape[0], per_item)
 
 
