@@ -355,7 +355,7 @@ static DC_BTGT int DC_BFN(dc_bchunks)(dc_bphase *ph, dc_idx sw, const dc_btap *t
 
 /* out_row = bias + phase-major acc, interleaved (as dc_finish); vectors for strides 1
  * and 2 (stride 2 interleaves in registers).  Plain stores: non-temporal ones (16-byte
- * pieces, as rows are rarely aligned to a whole vector) measured 1.3-2.4x slower on
+ * pieces, as rows are rarely aligned to a whole vector) measured 1.2-2.2x slower on
  * the AVX-512 Xeon, for outputs of 8 MiB to 256 MiB alike. */
 static DC_BTGT void DC_BFN(dc_bfinish)(const dc_plan *p, const DC_T *acc, DC_T *out_row,
                                        DC_T bias) {
