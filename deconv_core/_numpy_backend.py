@@ -347,10 +347,10 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads)
     if (groups == 1 and w.shape[1] >= _CHLAST_MIN_COUT
             and w.shape[1] >= _CHLAST_MIN_RATIO * x.shape[-1]):
         return _conv_transpose_chlast(x, w, bias, out, stride, pads, dilation)
-    flat = None if out.size < _FLAT_MIN_OUTPUT else _flat_plan(
+    flat_plan = None if out.size < _FLAT_MIN_OUTPUT else _flat_plan(
         x.shape, w.shape, out.shape, stride, pads, dilation, x.itemsize)
-    if flat is not None:
-        return _conv_transpose_flat(x, w, bias, out, groups, flat)
+    if flat_plan is not None:
+        return _conv_transpose_flat(x, w, bias, out, groups, flat_plan)
     chunks, adds, crop, blocks, flat, order, ktot, npix = _transposed_plan(
         x.shape, w.shape, out.shape, stride, pads, dilation, groups, x.itemsize)
     c_in_g = c_in // groups
