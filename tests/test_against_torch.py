@@ -160,6 +160,15 @@ def test_conv_transpose_larger_few_channel_maps(backend, seed):
         np.testing.assert_allclose(got, ref, **_tol(dtype), err_msg=str((sizes, kernel, kw)))
 
 
+def _count_calls(monkeypatch, name):
+    """Wrap ``deconv_core._numpy_backend.<name>`` for this test; returns a list that
+    grows by one item per call (which NumPy formulation a sweep really ran)."""
+    from deconv_core import _numpy_backend
+    calls, fn = [], getattr(_numpy_backend, name)
+    monkeypatch.setattr(_numpy_backend, name, lambda *a: calls.append(1) or fn(*a))
+    return calls
+
+
 def _torch_transposed(rng, x, w, b, stride, dilation, groups, pairs):
     """Random padding for a transposed convolution and PyTorch's result for it, as
     ``(ref, kwargs)``; None when the output would be empty.  ``pairs``: (before, after)
@@ -193,11 +202,7 @@ def test_conv_transpose_many_output_channels_small_maps(backend, seed, monkeypat
     """Many output channels on small maps, one group (NumPy: col2im with the output
     channels innermost): strides, dilations, output_padding, asymmetric padding (torch's
     unpadded result, cropped), bias, 1/2/3-D."""
-    from deconv_core import _numpy_backend
-    calls = []
-    chlast = _numpy_backend._conv_transpose_chlast
-    monkeypatch.setattr(_numpy_backend, "_conv_transpose_chlast",
-                        lambda *a: calls.append(1) or chlast(*a))
+    calls = _count_calls(monkeypatch, "_conv_transpose_chlast")
     rng = np.random.default_rng(5000 + seed)
     for case in range(10):
         nd = int(rng.integers(1, 4))
@@ -227,15 +232,8 @@ def test_conv_transpose_flat_col2im(backend, seed, monkeypatch):
     grid): groups, strides, dilations, output_padding, asymmetric padding (torch's
     unpadded result, cropped), bias, 1/2/3-D; and taps beyond the flat path's limit
     (NumPy: the NCHW col2im)."""
-    from deconv_core import _numpy_backend
-    calls = {"flat": 0, "nchw": 0}
-    flat, nchw = _numpy_backend._conv_transpose_flat, _numpy_backend._transposed_plan
-
-    def count(name, fn):
-        return lambda *a: calls.__setitem__(name, calls[name] + 1) or fn(*a)
-
-    monkeypatch.setattr(_numpy_backend, "_conv_transpose_flat", count("flat", flat))
-    monkeypatch.setattr(_numpy_backend, "_transposed_plan", count("nchw", nchw))
+    flat = _count_calls(monkeypatch, "_conv_transpose_flat")
+    nchw = _count_calls(monkeypatch, "_transposed_plan")
     rng = np.random.default_rng(6000 + seed)
     for case in range(14):
         nd = int(rng.integers(1, 4))
@@ -259,7 +257,7 @@ def test_conv_transpose_flat_col2im(backend, seed, monkeypatch):
         got = getattr(dc, f"conv_transpose{nd}d")(x, w, b, stride=stride, dilation=dilation,
                                                   groups=groups, **kw)
         np.testing.assert_allclose(got, ref, **_tol(dtype), err_msg=str((sizes, kernel, stride, kw)))
-    assert backend != "numpy" or (calls["flat"] > 6 and calls["nchw"] > 0), calls
+    assert backend != "numpy" or (len(flat) > 6 and len(nchw) > 0), (len(flat), len(nchw))
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -267,11 +265,7 @@ def test_conv_transpose_one_input_channel_per_group(backend, seed, monkeypatch):
     """``C_in == groups`` (depthwise, channel multipliers) on maps large enough for
     the NumPy backend's shifts path: strides, dilations, odd sizes, bias,
     output_padding, asymmetric padding (torch's unpadded result, cropped), N = 0."""
-    from deconv_core import _numpy_backend
-    calls = []
-    shifts = _numpy_backend._conv_transpose_shifts
-    monkeypatch.setattr(_numpy_backend, "_conv_transpose_shifts",
-                        lambda *a: calls.append(1) or shifts(*a))
+    calls = _count_calls(monkeypatch, "_conv_transpose_shifts")
     rng = np.random.default_rng(4000 + seed)
     for case in range(16):
         nd = int(rng.integers(1, 4))
