@@ -143,6 +143,7 @@ def extensions():
             "deconv_kernels.h", "deconv_rows.h", "deconv_blocked.h", "deconv_blocked_t.h",
             "deconv_avx2_inst.h", "deconv_avx512_inst.h", "deconv_isa_undef.h", "deconv_depthwise.h",
             "deconv_depthwise_t.h", "deconv_chlast.h", "deconv_chlast_t.h",
+            "deconv_vchan.h", "deconv_vchan_t.h",
             "deconv_kernels.pxd",
             "_openmp_helpers.pxd")],
         include_dirs=[SRC, numpy.get_include()],

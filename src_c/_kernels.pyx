@@ -5,7 +5,7 @@ C-contiguous float32/float64 arrays of matching dtype, ``out`` of the exact outp
 shape (its contents are overwritten), ``pads`` as ``(before, after)`` pairs.
 
 1-D and 2-D problems are handled as 3-D ones with leading singleton spatial dims.
-A small planner picks, per call, one of five transposed-convolution paths:
+A small planner picks, per call, one of six transposed-convolution paths:
 
 * channels-last (AVX2+FMA or AVX-512, channel-heavy layers): the input copied
   channels-last, a micro-kernel with P pixels x V vectors of output channels in
@@ -16,6 +16,11 @@ A small planner picks, per call, one of five transposed-convolution paths:
   decomposition (deconv_blocked.h): a block of output channels x a row segment of
   one phase in vector registers while the reduction over input channels and taps
   streams through; few and medium channel counts;
+
+* virtual channels (AVX2+FMA or AVX-512, few output channels, many input channels,
+  strided width): input pixels in the vector lanes, every (output channel, width
+  tap) pair accumulated at once over the channel reduction, then added into phase-
+  major row buffers at each tap's offset (deconv_vchan.h);
 
 * depthwise (AVX2+FMA or AVX-512, C_in/groups == 1): one output plane per task, the
   same micro-kernels for one channel run over many rows at once, vector phase
@@ -53,7 +58,7 @@ from deconv_kernels cimport (
     dc_row_ola_f32, dc_row_ola_f64, dc_blocked_available, dc_isa_name,
     dc_blocked_isa_name, dc_blocked_set_level,
     dc_blocked_tr_f32, dc_blocked_tr_f64, dc_depthwise_tr_f32, dc_depthwise_tr_f64,
-    dc_chlast_tr_f32, dc_chlast_tr_f64,
+    dc_chlast_tr_f32, dc_chlast_tr_f64, dc_vchan_tr_f32, dc_vchan_tr_f64,
 )
 
 cnp.import_array()
@@ -90,6 +95,16 @@ cdef dc_idx DEPTHWISE_MAX_COUT_G = 1
 # group x taps reaching it, on average) is at least CHLAST_MIN_REDUCTION long.
 cdef dc_idx CHLAST_MIN_COUT_BYTES = 64
 cdef dc_idx CHLAST_MIN_REDUCTION = 16
+# Virtual-channel kernel (deconv_vchan.h), width stride >= 2, input rows of at least
+# this many bytes: up to VCHAN_MAX_COUT_G_SHALLOW output channels per group from
+# VCHAN_MIN_CIN_G input channels per group, up to VCHAN_MAX_COUT_G from twice that
+# (measured against the blocked kernel on this machine's AVX-512 and AVX2 paths,
+# 2 threads: 0.3-0.9x its time there; shallower reductions or wider output groups
+# lost as often as they won).
+cdef dc_idx VCHAN_MIN_ROW_BYTES = 128
+cdef dc_idx VCHAN_MIN_CIN_G = 16
+cdef dc_idx VCHAN_MAX_COUT_G_SHALLOW = 2
+cdef dc_idx VCHAN_MAX_COUT_G = 8
 
 # Per-Python-thread GEMM column buffer, reused across calls (no page faults on every
 # call); at most COLS_MAX_BYTES is kept per thread.
@@ -102,6 +117,7 @@ cdef enum:
     PATH_BLOCKED = 3
     PATH_DEPTHWISE = 4
     PATH_CHLAST = 5
+    PATH_VCHAN = 6
 
 
 cdef struct Geometry:
@@ -119,8 +135,8 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads,
     """Transposed convolution into ``out`` (weight layout (C_in, C_out/groups, *k)).
 
     ``_path`` is private: 0 = planner, 1 = direct, 2 = gemm, 3 = blocked, 4 = depthwise,
-    5 = channels-last (3, 4 and 5 need AVX2+FMA: direct on CPUs without them); tests
-    force each path.
+    5 = channels-last, 6 = virtual channels (3 to 6 need AVX2+FMA: direct on CPUs
+    without them); tests force each path.
     """
     _conv(True, x, w, bias, out, stride, pads, dilation, groups, num_threads, _path)
 
@@ -179,6 +195,10 @@ def build_info():
             "depthwise_max_cout_per_group": DEPTHWISE_MAX_COUT_G,
             "chlast_min_cout_bytes": CHLAST_MIN_COUT_BYTES,
             "chlast_min_reduction": CHLAST_MIN_REDUCTION,
+            "vchan_min_row_bytes": VCHAN_MIN_ROW_BYTES,
+            "vchan_min_cin_per_group": VCHAN_MIN_CIN_G,
+            "vchan_max_cout_per_group_shallow": VCHAN_MAX_COUT_G_SHALLOW,
+            "vchan_max_cout_per_group": VCHAN_MAX_COUT_G,
         },
     }
 
@@ -257,6 +277,8 @@ cdef int _execute(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarra
         _blocked(x, w, bias, out, g, plan, nt, PATH_DEPTHWISE)
     elif tr and path == PATH_CHLAST and dc_blocked_available():
         _blocked(x, w, bias, out, g, plan, nt, PATH_CHLAST)
+    elif tr and path == PATH_VCHAN and dc_blocked_available():
+        _blocked(x, w, bias, out, g, plan, nt, PATH_VCHAN)
     elif tr and path == PATH_GEMM:
         _gemm_transposed(x, w, bias, out, g, plan, nt)
     elif cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
@@ -370,6 +392,14 @@ cdef int _plan_path(bint tr, Geometry *g, dc_plan *p, int itemsize) noexcept:
     if (g.cout_g * itemsize >= CHLAST_MIN_COUT_BYTES
             and g.cin_g * p.taps_total >= CHLAST_MIN_REDUCTION * g.pout):
         return PATH_CHLAST
+    # Few output channels, a deep channel reduction, strided width, rows of at least
+    # two AVX-512 vectors: the virtual-channel kernel's aligned input vectors feed
+    # every (output channel, width tap) at once, where the blocked kernel's shifted
+    # loads feed only its few channels.
+    if (g.s[2] >= 2 and g.no[2] > 0 and g.n[2] * itemsize >= VCHAN_MIN_ROW_BYTES
+            and ((g.cout_g <= VCHAN_MAX_COUT_G_SHALLOW and g.cin_g >= VCHAN_MIN_CIN_G)
+                 or (g.cout_g <= VCHAN_MAX_COUT_G and g.cin_g >= 2 * VCHAN_MIN_CIN_G))):
+        return PATH_VCHAN
     # The blocked kernel broadcasts one weight per output channel of a block: BLAS
     # wins when output channels are many and when rows are too short to fill vectors.
     if gemm and (g.cout_g >= BLOCKED_MAX_COUT_G
@@ -391,16 +421,18 @@ ctypedef int (*_tr_f64)(const dc_plan *, const double *, const double *, const d
 cdef int _blocked(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
                   Geometry *g, dc_plan *p, int nt, int kind) except -1:
     """The AVX2/AVX-512 kernels (arrays C-contiguous): ``kind`` PATH_BLOCKED
-    (deconv_blocked.h), PATH_DEPTHWISE (deconv_depthwise.h) or PATH_CHLAST
-    (deconv_chlast.h); same arguments for all three."""
+    (deconv_blocked.h), PATH_DEPTHWISE (deconv_depthwise.h), PATH_CHLAST
+    (deconv_chlast.h) or PATH_VCHAN (deconv_vchan.h); same arguments for all four."""
     cdef void *bp = NULL
     cdef void *xp = cnp.PyArray_DATA(x)
     cdef void *wp = cnp.PyArray_DATA(w)
     cdef void *op = cnp.PyArray_DATA(out)
     cdef _tr_f32 f32 = (dc_depthwise_tr_f32 if kind == PATH_DEPTHWISE else
-                        dc_chlast_tr_f32 if kind == PATH_CHLAST else dc_blocked_tr_f32)
+                        dc_chlast_tr_f32 if kind == PATH_CHLAST else
+                        dc_vchan_tr_f32 if kind == PATH_VCHAN else dc_blocked_tr_f32)
     cdef _tr_f64 f64 = (dc_depthwise_tr_f64 if kind == PATH_DEPTHWISE else
-                        dc_chlast_tr_f64 if kind == PATH_CHLAST else dc_blocked_tr_f64)
+                        dc_chlast_tr_f64 if kind == PATH_CHLAST else
+                        dc_vchan_tr_f64 if kind == PATH_VCHAN else dc_blocked_tr_f64)
     cdef int rc
     if bias is not None:
         bp = cnp.PyArray_DATA(<cnp.ndarray> bias)

@@ -106,6 +106,17 @@ static const char *dc_isa_name(void) {
 #endif
 }
 
+/* This thread's slice of per-thread scratch: the per bytes at tid * per from the
+ * 64-byte aligned start of mem (in an OpenMP parallel region; slice 0 outside one). */
+static inline char *dc_thread_slice(char *mem, size_t per) {
+#if defined(_OPENMP)
+    const int tid = omp_get_thread_num();
+#else
+    const int tid = 0;
+#endif
+    return (char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63) + (size_t)tid * per;
+}
+
 /* One width tap of a phase: input index i = m + c for phase position m, valid for
  * lo <= m < hi (0 <= lo, hi <= phase length). */
 typedef struct {

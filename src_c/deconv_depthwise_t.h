@@ -230,12 +230,7 @@ static DC_BTGT int DC_DFN(dc_depthwise_tr)(const dc_plan *p, const DC_T *x, cons
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-#if defined(_OPENMP)
-        const int tid = omp_get_thread_num();
-#else
-        const int tid = 0;
-#endif
-        char *tm = (char *)(((uintptr_t)tbuf + 63) & ~(uintptr_t)63) + (size_t)tid * per;
+        char *tm = dc_thread_slice(tbuf, per);
         DC_T *acc = (DC_T *)tm;
         DC_DFN(dc_dterm) *terms = (DC_DFN(dc_dterm) *)(tm + abytes);
         DC_DFN(dc_dwctx) cx;

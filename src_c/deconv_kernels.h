@@ -186,4 +186,7 @@ static void dc_plan_free(dc_plan *p) {
 /* Channel-vectorised transposed kernels, AVX2 and AVX-512 (run-time checked, same test). */
 #include "deconv_chlast.h"
 
+/* Virtual-channel transposed kernels, AVX2 and AVX-512 (run-time checked, same test). */
+#include "deconv_vchan.h"
+
 #endif /* DECONV_KERNELS_H */

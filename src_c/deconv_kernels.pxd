@@ -66,3 +66,13 @@ cdef extern from "deconv_kernels.h" nogil:
                          dc_idx cin_g, dc_idx cout_g, const dc_idx *n, const dc_idx *k,
                          const dc_idx *s, const dc_idx *d, const dc_idx *pb,
                          const dc_idx *no, int nt)
+    int dc_vchan_tr_f32(const dc_plan *p, const float *x, const float *w,
+                        const float *bias, float *out, dc_idx N, dc_idx groups,
+                        dc_idx cin_g, dc_idx cout_g, const dc_idx *n, const dc_idx *k,
+                        const dc_idx *s, const dc_idx *d, const dc_idx *pb,
+                        const dc_idx *no, int nt)
+    int dc_vchan_tr_f64(const dc_plan *p, const double *x, const double *w,
+                        const double *bias, double *out, dc_idx N, dc_idx groups,
+                        dc_idx cin_g, dc_idx cout_g, const dc_idx *n, const dc_idx *k,
+                        const dc_idx *s, const dc_idx *d, const dc_idx *pb,
+                        const dc_idx *no, int nt)

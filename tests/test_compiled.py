@@ -22,8 +22,8 @@ if os.environ.get("DECONV_CORE_BACKEND", "").strip().lower() == "numpy":
 else:
     from deconv_core import _kernels  # a missing extension is a failure here
 
-DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST = 1, 2, 3, 4, 5  # 3-5: DIRECT without AVX2+FMA
-ALL_PATHS = (DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST)
+DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST, VCHAN = 1, 2, 3, 4, 5, 6  # 3-6: DIRECT
+ALL_PATHS = (DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST, VCHAN)        # without AVX2+FMA
 BLOCKED_MIN_WORK = _kernels.build_info()["planner"]["blocked_min_work"]
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
 
@@ -218,7 +218,7 @@ def test_long_1d_kernels(dtype):
         pads = ((pb, pa),) if it % 3 else ((0, 0), (pb, pa))
         case = (x, w, bias, (s,) * len(shape), pads, (1,) * len(shape), groups)
         ref = ref_conv_transpose(*case)
-        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE, 0):
+        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE, VCHAN, 0):
             np.testing.assert_allclose(run_transposed(*case, path=path), ref, **TOL[dtype])
 
 
@@ -253,7 +253,7 @@ def test_transposed_matches_torch(nd):
                             output_padding=op, groups=groups, dilation=d)
         except RuntimeError:  # empty output for torch: not a case we can compare
             continue
-        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE):
+        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE, VCHAN):
             got = run_transposed(x, w, bias, s, pads, d, groups, path=path)
             np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
 
@@ -280,7 +280,7 @@ def test_adjoint():
         full = [(o - 1) * sj + dj * (kj - 1) + 1 for o, sj, dj, kj in
                 zip(y.shape[2:], s, d, w.shape[2:])]
         tpads = tuple((pb, f - pb - n) for f, (pb, _), n in zip(full, pads, x.shape[2:]))
-        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE):
+        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE, VCHAN):
             xt = run_transposed(r, w, None, s, tpads, d, groups, path=path)
             assert xt.shape == x.shape
             assert np.isclose(np.vdot(y, r), np.vdot(x, xt), rtol=1e-10)
@@ -419,7 +419,7 @@ def test_chlast_channel_blocks_and_wide_rows(dtype):
 
 def test_chlast_is_planned_for_channel_heavy_layers(isa):
     """The planner sends channel-heavy layers to the channels-last kernel (same bits as
-    forcing it), and few output channels elsewhere (depthwise, blocked)."""
+    forcing it), and few output channels elsewhere (blocked, virtual channels)."""
     if isa == "none":
         pytest.skip("the AVX2/AVX-512 kernels are switched off in this run (isa 'none')")
     rng = np.random.default_rng(93)
@@ -430,11 +430,71 @@ def test_chlast_is_planned_for_channel_heavy_layers(isa):
                           run_transposed(x, w, None, *args, path=CHLAST))
     assert not np.array_equal(run_transposed(x, w, None, *args, path=CHLAST),
                               run_transposed(x, w, None, *args, path=GEMM))
-    # 3 output channels, rows long enough for the width-vectorised kernel
+    # 3 output channels, rows long enough for the width-vectorised kernel, from few
+    # input channels: blocked; from many: virtual channels (a GAN's output layer)
+    x = rng.standard_normal((2, 8, 20, 40)).astype(np.float32)
+    w3 = rng.standard_normal((8, 3, 4, 4)).astype(np.float32)
+    assert np.array_equal(run_transposed(x, w3, None, *args),
+                          run_transposed(x, w3, None, *args, path=BLOCKED))
+    assert not np.array_equal(run_transposed(x, w3, None, *args, path=BLOCKED),
+                              run_transposed(x, w3, None, *args, path=VCHAN))
     x = rng.standard_normal((2, 64, 20, 40)).astype(np.float32)
     w3 = rng.standard_normal((64, 3, 4, 4)).astype(np.float32)
     assert np.array_equal(run_transposed(x, w3, None, *args),
-                          run_transposed(x, w3, None, *args, path=BLOCKED))
+                          run_transposed(x, w3, None, *args, path=VCHAN))
+    assert not np.array_equal(run_transposed(x, w3, None, *args, path=BLOCKED),
+                              run_transposed(x, w3, None, *args, path=VCHAN))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_vchan_wide_rows_and_virtual_channel_blocks(dtype, isa):
+    """The virtual-channel path: rows of one to several blocks of input vectors (the
+    last one part outside the row), more (output channel, width tap) pairs than one
+    register block holds, strides 1-4 (up to 4 width taps per phase), dilation,
+    asymmetric, negative and output padding, groups, 1-3 threads bit-identical; and,
+    on every ISA this CPU has, the same bits (each output adds its taps in tap
+    order whatever the block width)."""
+    rng = np.random.default_rng(57 + (dtype == np.float64))
+    for it in range(18):
+        nd = 1 + it % 3
+        width = int(rng.integers(1, 140 if nd < 3 else 50))
+        sp = tuple(int(v) for v in rng.integers(1, 5, nd - 1)) + (width,)
+        k = tuple(int(v) for v in rng.integers(1, 5, nd - 1)) + (int(rng.integers(1, 9)),)
+        s = tuple(int(v) for v in rng.integers(1, 5, nd))
+        d = tuple(int(v) for v in rng.integers(1, 3, nd))
+        g = int(rng.choice([1, 1, 2]))
+        ci, co = g * int(rng.integers(1, 24)), g * int(rng.integers(1, 11))
+        pads = tuple((int(rng.integers(-1, dj * (kj - 1) + 1)),
+                      int(rng.integers(-max(sj, dj) + 1, dj * (kj - 1) + 1)))
+                     for kj, sj, dj in zip(k, s, d))
+        pads = fit_pads(pads, sp, s, d, k)
+        x = rng.standard_normal((int(rng.integers(1, 3)), ci) + sp).astype(dtype)
+        w = rng.standard_normal((ci, co // g) + k).astype(dtype)
+        b = rng.standard_normal(co).astype(dtype) if it % 3 else None
+        case = (x, w, b, s, pads, d, g)
+        got = check_threads(case, VCHAN, dtype)
+        if isa == "avx512f" and "avx2+fma" in ISAS:
+            _kernels._set_blocked_isa("avx2+fma")
+            assert np.array_equal(run_transposed(*case, path=VCHAN), got), case[3:]
+            _kernels._set_blocked_isa(isa)
+
+
+def test_vchan_gan_output_layer_matches_torch():
+    """A GAN's RGB output layer (the dcgan_out workload's shape, fewer images): planned
+    on the virtual-channel path, against torch, with bias, 1-2 threads bit-identical."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(59)
+    x = rng.standard_normal((4, 64, 32, 32)).astype(np.float32)
+    w = rng.standard_normal((64, 3, 4, 4)).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32)
+    ref = torch.nn.functional.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w),
+                                               torch.from_numpy(b), stride=2,
+                                               padding=1).numpy()
+    args = ((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
+    outs = [run_transposed(x, w, b, *args, nt=nt, path=VCHAN) for nt in (1, 2)]
+    np.testing.assert_allclose(outs[0], ref, rtol=1e-4, atol=1e-4)
+    assert np.array_equal(outs[0], outs[1])
+    np.testing.assert_allclose(run_transposed(x, w, b, *args), ref, rtol=1e-4, atol=1e-4)
 
 
 def depthwise_case(rng, nd, dtype, *, wide=False):
@@ -526,7 +586,7 @@ def test_depthwise_benchmark_shape(dtype):
 
 
 @pytest.mark.parametrize("groups", [1, 2])   # 2: one input channel per group
-@pytest.mark.parametrize("path", [DIRECT, BLOCKED, DEPTHWISE, CHLAST, 0])
+@pytest.mark.parametrize("path", [DIRECT, BLOCKED, DEPTHWISE, CHLAST, VCHAN, 0])
 def test_nonfinite_weights_only_reach_real_pixels(path, groups):
     """An inf weight must not turn border outputs into NaN (no product with a pixel
     outside the input is ever formed): same result as the reference scatter."""
@@ -559,7 +619,8 @@ def test_isas_bit_identical(dtype):
         got = {}
         for name in ISAS[:2]:
             _kernels._set_blocked_isa(name)
-            got[name] = [run_transposed(*case, path=p) for p in (BLOCKED, DEPTHWISE, CHLAST)]
+            got[name] = [run_transposed(*case, path=p)
+                         for p in (BLOCKED, DEPTHWISE, CHLAST, VCHAN)]
         for a, b in zip(*got.values()):
             assert np.array_equal(a, b), repr(case[3:])
 
