@@ -8,7 +8,10 @@ workload of ``data/workloads.json`` it
   the tolerance is ``1000 * eps(dtype) * sqrt(C_in/groups * k**ndim)``;
 * times every contender with warm-up calls excluded, an inner loop auto-scaled so one
   sample lasts at least ``--min-sample-ms``, and rounds interleaved across contenders
-  (the order rotates each round) so machine noise hits all alike; it reports medians;
+  (the order rotates each round) so machine noise hits all alike; before each sample
+  it idles ``--settle-ms`` (other libraries' spinning pools stop), then runs the
+  contender untimed for ``--rewarm-ms`` (calls are slower for a while after an idle);
+  it reports medians;
 * measures the machine's GEMM rate (NumPy float32 / float64 matmul) the same way, under
   the same thread count, as the "peak" a workload's GFLOP/s is compared with.
 
@@ -259,12 +262,24 @@ def _calibrate(call, ctx, min_sample):
     return inner
 
 
-def time_interleaved(calls, repeat, warmup, min_sample, settle=0.0):
+def _rewarm(call, ctx, seconds):
+    """Untimed back-to-back calls for at least ``seconds`` (at least one call)."""
+    with ctx():
+        end = time.perf_counter() + seconds
+        call()
+        while time.perf_counter() < end:
+            call()
+
+
+def time_interleaved(calls, repeat, warmup, min_sample, settle=0.0, rewarm=0.0):
     """``{name: (call, ctx)}`` -> ``{name: timing dict}``; rounds interleave the names.
 
     Before each timed sample the process sleeps ``settle`` seconds, so that worker
     threads the previous contender left spinning (OpenBLAS busy-waits about 0.1 s after
-    a call; XLA's and OpenMP's pools spin too) are idle when the next one starts.
+    a call; XLA's and OpenMP's pools spin too) are idle when the next one starts. Then,
+    if ``rewarm`` > 0, the contender runs untimed for that long: after the idle, calls
+    are slower for about 10 ms (the CPUs' clocks, and the contender's own pool threads,
+    come back), and the timed sample should see what a loop of calls sees.
     """
     names = list(calls)
     inner = {}
@@ -281,6 +296,8 @@ def time_interleaved(calls, repeat, warmup, min_sample, settle=0.0):
             call, ctx = calls[name]
             if settle:
                 time.sleep(settle)
+            if rewarm:
+                _rewarm(call, ctx, rewarm)
             per_call, c, w = _sample(call, ctx, inner[name])
             times[name].append(per_call)
             cpu[name] += c
@@ -368,7 +385,7 @@ def run_workload(name, spec, contenders, args):
         entry.update(max_abs_err=err, check="ok" if err <= tol else "FAIL")
         calls[cname] = (call, ctx)
     timed = time_interleaved(calls, args.repeat, args.warmup, args.min_sample_ms / 1e3,
-                             args.settle_ms / 1e3)
+                             args.settle_ms / 1e3, args.rewarm_ms / 1e3)
     for cname, t in timed.items():
         res["contenders"][cname].update(t, gflops=flops / t["median_s"] / 1e9)
     _summarise(res, args)
@@ -473,7 +490,8 @@ def _header(doc):
     m, s = doc["machine"], doc["settings"]
     return (f"deconv_core bench: {m['cpu_model']} ({m['cpus_usable']} usable CPUs), "
             f"threads={s['threads']}, repeat={s['repeat']}, warm-up={s['warmup']}, "
-            f"min sample {s['min_sample_ms']} ms, settle {s.get('settle_ms', 0)} ms, medians; "
+            f"min sample {s['min_sample_ms']} ms, settle {s.get('settle_ms', 0)} ms, "
+            f"re-warm {s.get('rewarm_ms', 0)} ms, medians; "
             f"deconv_core backend "
             f"{m['deconv_core_backend']}; times in ms per call")
 
@@ -611,17 +629,22 @@ def _parse(argv):
     p.add_argument("--settle-ms", type=float,
                    help="idle time before each timed sample, for other pools' spinning "
                         "workers to stop (100; quick 20)")
+    p.add_argument("--rewarm-ms", type=float,
+                   help="untimed calls of the contender after the settle, before its timed "
+                        "sample (20; quick 5; 0: none)")
     args = p.parse_args(argv)
     quick = args.quick
     for key, normal, fast in [("repeat", 15, 5), ("warmup", 3, 1), ("min_sample_ms", 20.0, 5.0),
-                              ("gemm_size", 2048, 512), ("settle_ms", 100.0, 20.0)]:
+                              ("gemm_size", 2048, 512), ("settle_ms", 100.0, 20.0),
+                              ("rewarm_ms", 20.0, 5.0)]:
         if getattr(args, key) is None:
             setattr(args, key, fast if quick else normal)
     for key in ("threads", "repeat", "gemm_size"):
         if getattr(args, key) < 1:
             p.error(f"--{key.replace('_', '-')}={getattr(args, key)} must be >= 1")
-    if args.warmup < 0 or args.min_sample_ms < 0 or args.settle_ms < 0:
-        p.error("--warmup, --min-sample-ms and --settle-ms must be >= 0")
+    for key in ("warmup", "min_sample_ms", "settle_ms", "rewarm_ms"):
+        if getattr(args, key) < 0:
+            p.error(f"--{key.replace('_', '-')}={getattr(args, key)} must be >= 0")
     args.peer_list = [] if args.peers.strip() == "none" else \
         [s.strip() for s in args.peers.split(",") if s.strip()]
     bad = sorted(set(args.peer_list) - set(PEERS))

@@ -12,7 +12,7 @@ from deconv_core import bench
 SEED = "seed_3x3_k2_s2_p1"
 SMALL = "s3_k3_p2_16ch_b4"
 FAST = ["--quick", "--repeat", "2", "--warmup", "1", "--min-sample-ms", "2",
-        "--gemm-size", "64", "--settle-ms", "1"]
+        "--gemm-size", "64", "--settle-ms", "1", "--rewarm-ms", "1"]
 
 
 @pytest.fixture
@@ -175,10 +175,42 @@ def test_onnxruntime_float64_is_reported_unsupported():
     (["--workloads", "nope"], "unknown workload"),
     (["--peers", "tensorflow"], "unknown tensorflow"),
     (["--threads", "0"], "must be >= 1"),
-    (["--settle-ms", "-1"], "--settle-ms must be >= 0"),
+    (["--settle-ms", "-1"], "--settle-ms=-1.0 must be >= 0"),
+    (["--rewarm-ms", "-2"], "--rewarm-ms=-2.0 must be >= 0"),
+    (["--warmup", "-1"], "--warmup=-1 must be >= 0"),
 ])
 def test_bad_arguments(tmp_path, args, message, capsys):
     with pytest.raises(SystemExit) as exc:
         bench.main([*args, "--out", str(tmp_path)])
     assert message in str(exc.value) + capsys.readouterr().err
     assert not os.path.exists(tmp_path / "results.json")
+
+
+def test_rewarm_runs_untimed_calls_between_settle_and_sample(monkeypatch):
+    """Each timed sample is preceded by the settle sleep, then by untimed calls of the
+    same contender lasting at least --rewarm-ms; rewarm 0 makes none."""
+    events = []
+    monkeypatch.setattr(bench.time, "sleep", lambda s: events.append("sleep"))
+    real_sample = bench._sample
+
+    def sample(call, ctx, inner):
+        events.append("sample")
+        return real_sample(call, ctx, inner)
+
+    monkeypatch.setattr(bench, "_sample", sample)
+
+    def call():
+        events.append("call")
+        bench.time.perf_counter()
+
+    for rewarm in (0.0, 0.004):
+        events.clear()
+        bench.time_interleaved({"a": (call, contextlib.nullcontext)}, repeat=3, warmup=0,
+                               min_sample=0.0, settle=0.05, rewarm=rewarm)
+        rounds = "".join("s" if e == "sleep" else "S" if e == "sample" else "c"
+                         for e in events).split("s")[1:]
+        assert len(rounds) == 3
+        for r in rounds:  # untimed calls, then the timed sample and its calls
+            untimed = r.index("S")
+            assert (untimed == 0) if rewarm == 0 else (untimed >= 1)
+            assert r[untimed + 1:] and set(r[untimed + 1:]) == {"c"}
