@@ -133,12 +133,7 @@ static DC_BTGT int DC_VFN(dc_vchan_tr)(const dc_plan *p, const DC_T *x, const DC
     dc_idx maxnd, maxnh;
     dc_plan_max_pairs(p, no0, no1, &maxnd, &maxnh);
 
-    /* block shape: U input vectors, the most that pad the row by at most a third
-     * (wider blocks load fewer vectors per multiply-add), VB virtual channels */
     const dc_idx nvec = (n2 + DC_VL - 1) / DC_VL;
-    int U = 1;
-    for (int u = 2; u <= DC_VC_UMAX; u *= 2)
-        if (3 * ((nvec + u - 1) / u * u) <= 4 * nvec) U = u;
     char *mem0 = (char *)malloc((size_t)sw * sizeof(dc_bphase) + (size_t)k[2] * sizeof(dc_btap));
     if (!mem0) return -1;
     dc_bphase *ph = (dc_bphase *)mem0;
@@ -147,9 +142,22 @@ static DC_BTGT int DC_VFN(dc_vchan_tr)(const dc_plan *p, const DC_T *x, const DC
     dc_idx NT = 0;
     for (dc_idx q = 0; q < sw; q++) NT += ph[q].ntap;
     const dc_idx V = cout_g * NT;
-    /* the small block only when it holds them all: every pass of a block re-reads
-     * the input rows, and small blocks need more of them */
-    const int VB = V <= DC_VC_VB(U, 0) ? DC_VC_VB(U, 0) : DC_VC_VB(U, 1);
+    /* block shape: U input vectors by VB virtual channels (the small block only when
+     * it holds them all: every pass re-reads the input rows).  Per reduction step a
+     * block costs about max(U*VB multiply-adds, U + VB loads) (two of each per cycle);
+     * the U with the least of that over a row's blocks and passes, the widest on ties */
+    int U = 1, VB = 1;
+    dc_idx best = -1;
+    for (int u = 1; u <= DC_VC_UMAX; u *= 2) {
+        const int vb = V <= DC_VC_VB(u, 0) ? DC_VC_VB(u, 0) : DC_VC_VB(u, 1);
+        const dc_idx step = u * vb > u + vb ? u * vb : u + vb;
+        const dc_idx cost = (nvec + u - 1) / u * ((V + vb - 1) / vb) * step;
+        if (best < 0 || cost <= best) {
+            best = cost;
+            U = u;
+            VB = vb;
+        }
+    }
     const dc_idx Vp = V > 0 ? (V + VB - 1) / VB * VB : VB;
     const dc_idx acc_stride = no2 + 2 * DC_VL;
 
