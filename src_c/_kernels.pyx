@@ -396,7 +396,7 @@ cdef int _plan_path(bint tr, Geometry *g, dc_plan *p, int itemsize) noexcept:
     # two AVX-512 vectors: the virtual-channel kernel's aligned input vectors feed
     # every (output channel, width tap) at once, where the blocked kernel's shifted
     # loads feed only its few channels.
-    if (g.s[2] >= 2 and g.no[2] > 0 and g.n[2] * itemsize >= VCHAN_MIN_ROW_BYTES
+    if (g.s[2] >= 2 and g.n[2] * itemsize >= VCHAN_MIN_ROW_BYTES
             and ((g.cout_g <= VCHAN_MAX_COUT_G_SHALLOW and g.cin_g >= VCHAN_MIN_CIN_G)
                  or (g.cout_g <= VCHAN_MAX_COUT_G and g.cin_g >= 2 * VCHAN_MIN_CIN_G))):
         return PATH_VCHAN

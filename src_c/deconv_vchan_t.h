@@ -63,7 +63,7 @@ static DC_BINL void DC_VFN(dc_vc_body)(const DC_VFN(dc_vcctx) *cx, dc_idx j0, dc
         for (int u = 0; u < U; u++) {
             const dc_idx j = j0 + u * DC_VL;
             const dc_idx lo = dv.jlo - j, hi = dv.jhi - j;
-            if (hi <= 0 || lo >= DC_VL || hi <= lo) continue;
+            if (hi <= 0 || lo >= DC_VL) continue;  /* jlo < jhi: dc_bphases drops empty taps */
             DC_T *bp = cl.buf + dv.off + j;
             const DC_V old = DC_LOADU(bp);
             if (lo <= 0 && hi >= DC_VL)
@@ -75,6 +75,22 @@ static DC_BINL void DC_VFN(dc_vc_body)(const DC_VFN(dc_vcctx) *cx, dc_idx j0, dc
     }
 }
 
+/* per U (input vectors of a block): VB virtual channels, a big and a small block, as
+ * many as the registers hold next to U input vectors and one broadcast weight; each
+ * (VB, U) is instantiated plain and masked */
+#if DC_NVREG >= 32
+#define DC_VC_SHAPES(X) X(24, 1) X(12, 1) X(12, 2) X(6, 2) X(6, 4) X(3, 4)
+#define DC_VC_VB(U, big) ((U) == 1 ? ((big) ? 24 : 12) : (U) == 2 ? ((big) ? 12 : 6) \
+                                                                   : ((big) ? 6 : 3))
+#define DC_VC_UMAX 4
+#else
+#define DC_VC_SHAPES(X) X(12, 1) X(6, 1) X(6, 2) X(3, 2) X(2, 4) X(1, 4)
+#define DC_VC_VB(U, big) ((U) == 1 ? ((big) ? 12 : 6) : (U) == 2 ? ((big) ? 6 : 3) \
+                                                                  : ((big) ? 2 : 1))
+/* 4 vectors leave room for 2 virtual channels only: more loads than multiply-adds */
+#define DC_VC_UMAX 2
+#endif
+
 #define DC_VC_INST(VB, U) \
     static DC_BTGT void DC_VFN(dc_vc_##VB##_##U)(const DC_VFN(dc_vcctx) *cx, dc_idx j0, \
                                                 dc_idx v0) { \
@@ -84,34 +100,13 @@ static DC_BINL void DC_VFN(dc_vc_body)(const DC_VFN(dc_vcctx) *cx, dc_idx j0, dc
                                                     dc_idx v0) { \
         DC_VFN(dc_vc_body)(cx, j0, v0, VB, U, 1); \
     }
-/* per U (input vectors of a block): VB virtual channels, a big and a small block, as
- * many as the registers hold next to U input vectors and one broadcast weight */
-#if DC_NVREG >= 32
-DC_VC_INST(24, 1) DC_VC_INST(12, 1) DC_VC_INST(12, 2) DC_VC_INST(6, 2)
-DC_VC_INST(6, 4) DC_VC_INST(3, 4)
-#define DC_VC_VB(U, big) ((U) == 1 ? ((big) ? 24 : 12) : (U) == 2 ? ((big) ? 12 : 6) \
-                                                                   : ((big) ? 6 : 3))
-#define DC_VC_UMAX 4
-#else
-DC_VC_INST(12, 1) DC_VC_INST(6, 1) DC_VC_INST(6, 2) DC_VC_INST(3, 2)
-DC_VC_INST(2, 4) DC_VC_INST(1, 4)
-#define DC_VC_VB(U, big) ((U) == 1 ? ((big) ? 12 : 6) : (U) == 2 ? ((big) ? 6 : 3) \
-                                                                  : ((big) ? 2 : 1))
-/* 4 vectors leave room for 2 virtual channels only: more loads than multiply-adds */
-#define DC_VC_UMAX 2
-#endif
+DC_VC_SHAPES(DC_VC_INST)
 #undef DC_VC_INST
 
 static DC_VFN(dc_vc_fn) DC_VFN(dc_vc_pick)(int VB, int U, int masked) {
 #define DC_VC_CASE(vb, u) \
     if (VB == vb && U == u) return masked ? DC_VFN(dc_vc_##vb##_##u##_m) : DC_VFN(dc_vc_##vb##_##u);
-#if DC_NVREG >= 32
-    DC_VC_CASE(24, 1) DC_VC_CASE(12, 1) DC_VC_CASE(12, 2) DC_VC_CASE(6, 2)
-    DC_VC_CASE(6, 4) DC_VC_CASE(3, 4)
-#else
-    DC_VC_CASE(12, 1) DC_VC_CASE(6, 1) DC_VC_CASE(6, 2) DC_VC_CASE(3, 2)
-    DC_VC_CASE(2, 4) DC_VC_CASE(1, 4)
-#endif
+    DC_VC_SHAPES(DC_VC_CASE)
 #undef DC_VC_CASE
     return NULL;
 }
@@ -256,6 +251,7 @@ static DC_BTGT int DC_VFN(dc_vchan_tr)(const dc_plan *p, const DC_T *x, const DC
     return 0;
 }
 
+#undef DC_VC_SHAPES
 #undef DC_VC_VB
 #undef DC_VC_UMAX
 #undef DC_VFN
