@@ -24,7 +24,10 @@ Transposed convolution, four formulations chosen per call from the shape:
 * shifts (one input channel per group: depthwise, channel multipliers): the
   same residue classes, but each is accumulated tap by tap as a shifted view
   of the padded input times that tap's per-channel weight, broadcast over the
-  batch. There is no channel reduction, so no GEMM and no im2col copy.
+  batch. There is no channel reduction, so no GEMM and no im2col copy. With
+  stride 2 in the last dim, its two classes are one in complex arithmetic: an
+  input times ``w[2q] + 1j*w[2q+1]`` is the pair of outputs it reaches, stored
+  side by side as ``out`` wants them.
 
 Forward convolution: im2col through a strided window view, then one matmul.
 
@@ -416,7 +419,7 @@ def _conv_transpose_phases(x, w, bias, out, stride, pads, groups, num_threads):
 
 
 @functools.lru_cache(maxsize=256)
-def _shift_plan(sizes, kernel, osz, stride, pads, dilation):
+def _shift_plan(sizes, kernel, osz, stride, pads, dilation, paired=False):
     """Geometry of :func:`_conv_transpose_shifts`, computed once per shape.
 
     Per dim, output ``o = rho + m*s`` (full index ``f = o + pad_before``)
@@ -426,14 +429,35 @@ def _shift_plan(sizes, kernel, osz, stride, pads, dilation):
     flat offset ``base`` and a residue class is computed on the flat index
     ``j = sum(m_i * plane_stride_i)`` for ``m_0 < M_0`` (the positions with
     ``m_i >= M_i``, i > 0, are computed too and cropped: they buy long
-    contiguous runs). Returns ``(before, padded, slack, run, plan)``: per-dim
-    padding before the input and padded sizes, the flat overrun of the last
-    plane, the longest run, and per residue class ``(out slices, M, [(tap, base), ...])``.
+    contiguous runs). Returns ``(before, padded, slack, run, span, plan, lead)``:
+    per-dim padding before the input and padded sizes, the flat overrun of the
+    last plane, the longest run of one class and of one plan entry, the entries,
+    and ``lead`` (below).
+
+    An entry ``(dim-0 slice, other dims' slices, M, n, taps)`` is one residue
+    class (``n = 1``) or, where :func:`_merge_classes` allows, all ``n`` classes
+    of dim 0 at once (the slice is then ``slice(None)``): fewer, longer NumPy
+    calls. Its taps are ``(tap per class, base of class 0, base step per class)``.
+
+    ``paired`` (last dim: stride 2, dilation 1): that dim has no residue classes.
+    Its outputs are taken in pairs of full indices ``f = 2*m, 2*m + 1``: input
+    ``m - q`` reaches both through taps ``(2*q, 2*q + 1)``, so one complex weight
+    ``w[2q] + 1j*w[2q+1]`` times the (real) input gives the pair, already
+    interleaved in memory. Its tap entry is ``q``, ``M`` counts pairs from
+    ``m = pad_before // 2``, and the output starts ``lead = pad_before % 2``
+    values into the first pair (0 when not paired).
     """
     per_dim, before, padded = [], [], []
-    for n, k, s, (pb, _), d, o in zip(sizes, kernel, stride, pads, dilation, osz):
+    last = len(sizes) - 1
+    lead = 0
+    for dim, (n, k, s, (pb, _), d, o) in enumerate(zip(sizes, kernel, stride, pads, dilation,
+                                                        osz)):
         phases = []
-        for rho in range(min(s, o)):
+        if paired and dim == last:
+            m_lo, lead = divmod(pb, 2)
+            taps = [(q, m_lo - q) for q in range(-(-k // 2))]
+            phases.append((slice(None), (pb + o - 1) // 2 - m_lo + 1, taps))
+        for rho in range(0 if paired and dim == last else min(s, o)):
             taps = [(t, (rho + pb - t * d) // s) for t in range(k)
                     if (rho + pb - t * d) % s == 0]
             phases.append((slice(rho, None, s), -(-(o - rho) // s), taps))
@@ -444,13 +468,42 @@ def _shift_plan(sizes, kernel, osz, stride, pads, dilation):
         padded.append(b + max([n] + [hi for _, hi in reads]))
     plane = [math.prod(padded[i + 1:]) for i in range(len(padded))]
     plan = []
-    for combo in itertools.product(*per_dim):
-        taps = [(tuple(t for t, _ in tc), sum((e + b) * p for (_, e), b, p in zip(tc, before, plane)))
-                for tc in itertools.product(*(c[2] for c in combo))]
-        plan.append((tuple(c[0] for c in combo), tuple(c[1] for c in combo), taps))
-    run = max(m[0] * plane[0] for _, m, _ in plan)
-    slack = max([0] + [base for _, _, taps in plan for _, base in taps])
-    return tuple(before), tuple(padded), slack, run, plan
+    for rest in itertools.product(*per_dim[1:]):
+        group = [[(tuple(t for t, _ in tc),
+                   sum((e + b) * p for (_, e), b, p in zip(tc, before, plane)))
+                  for tc in itertools.product(*(c[2] for c in (c0,) + rest))]
+                 for c0 in per_dim[0]]
+        msz = tuple(c[1] for c in rest)
+        if _merge_classes(per_dim[0], group, osz[0]):
+            # One entry for all of dim 0's residue classes: tap j of class rho reads
+            # from base_j(0) + rho*delta_j, a strided view with a class axis.
+            taps = [(tuple(g[j][0] for g in group), group[0][j][1],
+                     group[1][j][1] - group[0][j][1]) for j in range(len(group[0]))]
+            plan.append((slice(None), tuple(c[0] for c in rest), (per_dim[0][0][1],) + msz,
+                         len(group), taps))
+            continue
+        for c0, taps in zip(per_dim[0], group):
+            plan.append((c0[0], tuple(c[0] for c in rest), (c0[1],) + msz, 1,
+                         [((tap,), base, 0) for tap, base in taps]))
+    run = max(m[0] * plane[0] for _, _, m, _, _ in plan)
+    span = max(m[0] * plane[0] * nc for _, _, m, nc, _ in plan)
+    slack = max([0] + [base + delta * (nc - 1)
+                       for _, _, _, nc, taps in plan for _, base, delta in taps])
+    return tuple(before), tuple(padded), slack, run, span, plan, lead
+
+
+def _merge_classes(phases, group, o):
+    """Whether the residue classes of dim 0 (``phases``; per class, its taps with
+    their flat bases in ``group``) can be computed as one: at least two, each with
+    the same number of rows and of taps, tiling the ``o`` output rows, and each
+    tap's base an affine function of the class (always so for two classes)."""
+    n = len(phases)
+    if n < 2 or any(m != phases[0][1] for _, m, _ in phases) or n * phases[0][1] != o:
+        return False
+    if not group[0] or any(len(g) != len(group[0]) for g in group):
+        return False
+    return all(g[j][1] - group[0][j][1] == r * (group[1][j][1] - group[0][j][1])
+               for r, g in enumerate(group) for j in range(len(g)))
 
 
 # Bytes one chunk of the shifts path touches (padded input, two accumulators and
@@ -469,42 +522,68 @@ def _conv_transpose_shifts(x, w, bias, out, stride, pads, dilation, num_threads)
     layer's MACs), then one strided copy of the class into ``out``. Chunks of
     images and groups are independent: they run on up to ``num_threads``
     threads (NumPy releases the GIL inside these loops).
+
+    With stride 2 and dilation 1 in the last dim, that dim's two residue classes
+    are computed as one, in complex arithmetic (``paired`` in :func:`_shift_plan`):
+    half the NumPy calls, and the class copy into ``out`` is a contiguous one
+    instead of a stride-2 scatter. ``x * (w0 + 1j*w1)`` is ``(x*w0, x*w1)`` to the
+    bit only if no operand is inf or NaN where a real product would not be, so
+    this needs finite weights, and finite inputs when ``k`` is odd (the missing
+    tap ``k`` is a zero weight).
     """
     n_batch, groups = x.shape[:2]
     c_out_g = w.shape[1]
-    geom = _shift_plan(x.shape[2:], w.shape[2:], out.shape[2:], stride, pads, dilation)
-    before, padded, slack, run, plan = geom
-    per_group = (c_out_g * (2 * run + math.prod(out.shape[2:])) + math.prod(padded)) * x.itemsize
+    k_last = w.shape[-1]
+    paired = (stride[-1] == 2 and dilation[-1] == 1 and bool(np.isfinite(w).all())
+              and (k_last % 2 == 0 or bool(np.isfinite(x).all())))
+    geom = _shift_plan(x.shape[2:], w.shape[2:], out.shape[2:], stride, pads, dilation, paired)
+    before, padded, slack, run, span, plan, _ = geom
+    work_dtype = np.result_type(x.dtype, np.complex64) if paired else x.dtype
+    item = np.dtype(work_dtype).itemsize
+    per_group = (c_out_g * (2 * span * item + math.prod(out.shape[2:]) * x.itemsize)
+                 + math.prod(padded) * item)
     if groups * per_group <= _SHIFTS_CHUNK_BYTES:
         chunks = [(b0, b1, 0, groups) for b0, b1 in
                   _batch_chunks(n_batch, groups * per_group, _SHIFTS_CHUNK_BYTES)]
     else:
         step = max(1, _SHIFTS_CHUNK_BYTES // per_group)
+        step = -(-groups // -(-groups // step))  # equal parts: 64 groups by 48 -> 32 + 32
         chunks = [(n, n + 1, g0, min(groups, g0 + step))
                   for n in range(n_batch) for g0 in range(0, groups, step)]
     every = (slice(None), slice(None))
-    # (G, C_out_g, 1) per tap: broadcast over the batch and along the run.
-    weights = [[w[every + tap][..., None] for tap, _ in taps] for _, _, taps in plan]
-    bias_g = None if bias is None else bias.reshape(groups, c_out_g, 1)
+    if paired:
+        # Taps (2q, 2q + 1) of the last dim as one complex weight; tap k (odd k) is 0.
+        wpad = np.zeros(w.shape[:-1] + (k_last + k_last % 2,), dtype=w.dtype)
+        wpad[..., :k_last] = w
+        w = wpad[..., 0::2] + 1j * wpad[..., 1::2]
+    # (G, C_out_g, n, 1) per tap: the class's weights, broadcast over the batch and
+    # along the run.
+    weights = [[np.stack([w[every + t] for t in per_class], axis=-1)[..., None]
+                for per_class, _, _ in taps] for *_, taps in plan]
+    bias_g = None if bias is None else bias.reshape(groups, c_out_g, 1, 1)
+    bias_acc = bias_g if bias_g is None or not paired else bias_g + 1j * bias_g
 
     def work(part):
-        _shifts_chunks(x, weights, bias_g, out, geom, part)
+        _shifts_chunks(x, weights, (bias_acc, bias_g), out, geom, work_dtype, part)
 
     _run_parts(work, chunks, num_threads)
 
 
-def _shifts_chunks(x, weights, bias_g, out, geom, chunks):
+def _shifts_chunks(x, weights, biases, out, geom, work_dtype, chunks):
     """The chunks ``(b0, b1, g0, g1)`` (images, groups) of
-    :func:`_conv_transpose_shifts`, with buffers of their own (one call per thread)."""
-    before, padded, slack, run, plan = geom
+    :func:`_conv_transpose_shifts`, with buffers of their own (one call per thread).
+    ``biases``: the bias as added to the accumulator (complex when paired) and as
+    written to a residue class no tap reaches (or Nones)."""
+    before, padded, slack, run, span, plan, lead = geom
+    paired = work_dtype != x.dtype
     c_out_g = out.shape[1] // x.shape[1]
     size = math.prod(padded)
     cap = max((b1 - b0) * (g1 - g0) for b0, b1, g0, g1 in chunks)
     # Zero borders (and tail slack) are written once; each chunk refills the interior.
-    flat = np.zeros(cap * size + slack, dtype=x.dtype)
+    flat = np.zeros(cap * size + slack, dtype=work_dtype)
     interior = (slice(None), slice(None)) + tuple(
         slice(b, b + n) for b, n in zip(before, x.shape[2:]))
-    acc = np.empty(cap * c_out_g * run, dtype=x.dtype)
+    acc = np.empty(cap * c_out_g * span, dtype=work_dtype)
     tmp = np.empty_like(acc)
     every = (slice(None), slice(None))
     views, wviews = {}, {}
@@ -515,18 +594,24 @@ def _shifts_chunks(x, weights, bias_g, out, geom, chunks):
         below only calls ufuncs)."""
         src_len = nb * gb * size
         fill = flat[:src_len].reshape((nb, gb) + padded)[interior]
+        if paired:  # imaginary parts stay 0; a real copy is cheaper than a cast
+            fill = fill.real
         classes = []
-        for dst, msz, taps in plan:
+        it = flat.itemsize
+        for dst0, dst_rest, msz, n, taps in plan:
             if not taps:
-                classes.append((dst, None, None, None, None))
+                classes.append((dst0, dst_rest, n, None, None, None, None))
                 continue
-            shape = (nb, gb, c_out_g, msz[0] * size // padded[0])
+            shape = (nb, gb, c_out_g, n, msz[0] * size // padded[0])
             a, t = (buf[:math.prod(shape)].reshape(shape) for buf in (acc, tmp))
-            srcs = [flat[base:base + src_len].reshape(nb, gb, 1, size)[..., :shape[-1]]
-                    for _, base in taps]
-            res = a.reshape((nb, gb * c_out_g, msz[0]) + padded[1:])
-            res = res[every + (slice(None),) + tuple(slice(m) for m in msz[1:])]
-            classes.append((dst, a, t, srcs, res))
+            srcs = [np.lib.stride_tricks.as_strided(
+                flat[base:], shape, (gb * size * it, size * it, 0, delta * it, it))
+                for _, base, delta in taps]
+            res = a.reshape((nb, gb * c_out_g, n, msz[0]) + padded[1:])
+            res = res[every + (slice(None), slice(None)) + tuple(slice(m) for m in msz[1:])]
+            if paired:  # the pairs as values; out's first one is `lead` into them
+                res = res.view(x.dtype)[..., lead:lead + out.shape[-1]]
+            classes.append((dst0, dst_rest, n, a, t, srcs, res))
         return fill, classes
 
     # With a broadcast operand, NumPy's buffered iterator copies operands to merge
@@ -541,15 +626,15 @@ def _shifts_chunks(x, weights, bias_g, out, geom, chunks):
                 views[key] = chunk_views(*key)
             if (g0, g1) not in wviews:
                 wviews[g0, g1] = ([[wt[g0:g1] for wt in wts] for wts in weights],
-                                  None if bias_g is None else bias_g[g0:g1])
+                                  *(None if b is None else b[g0:g1] for b in biases))
             fill, classes = views[key]
-            wts_g, bias_c = wviews[g0, g1]
+            wts_g, bias_c, bias_fill = wviews[g0, g1]
             fill[...] = x[b0:b1, g0:g1]
             rows = (slice(b0, b1), slice(g0 * c_out_g, g1 * c_out_g))
-            for (dst, a, t, srcs, res), wts in zip(classes, wts_g):
-                dst = out[rows + dst]
+            for (dst0, dst_rest, n, a, t, srcs, res), wts in zip(classes, wts_g):
+                dst = out[rows + (dst0,) + dst_rest]
                 if a is None:  # no tap reaches this residue class
-                    _fill_bias(dst, None if bias_c is None else bias_c.reshape(-1))
+                    _fill_bias(dst, None if bias_fill is None else bias_fill.reshape(-1))
                     continue
                 np.multiply(srcs[0], wts[0], out=a)
                 for src, wt in zip(srcs[1:], wts[1:]):
@@ -557,7 +642,11 @@ def _shifts_chunks(x, weights, bias_g, out, geom, chunks):
                     np.add(a, t, out=a)
                 if bias_c is not None:  # here, not in the strided copy: contiguous is cheaper
                     np.add(a, bias_c, out=a)
-                np.copyto(dst, res)
+                # dim 0's rows r = rho + m*n as (class rho, m), the order of `res`
+                st = dst.strides
+                np.copyto(np.lib.stride_tricks.as_strided(
+                    dst, dst.shape[:2] + (n, dst.shape[2] // n) + dst.shape[3:],
+                    st[:2] + (st[2], n * st[2]) + st[3:]), res)
     finally:
         np.setbufsize(old_bufsize)
 

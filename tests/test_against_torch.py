@@ -260,13 +260,62 @@ def test_conv_transpose_flat_col2im(backend, seed, monkeypatch):
     assert backend != "numpy" or (len(flat) > 6 and len(nchw) > 0), (len(flat), len(nchw))
 
 
+def _spy_shift_plans(monkeypatch):
+    """Record every ``_shift_plan`` result of this test as ``(paired, plan)``."""
+    from deconv_core import _numpy_backend
+    seen, fn = [], _numpy_backend._shift_plan
+
+    def spy(*args):
+        geom = fn(*args)
+        seen.append((bool(args[6]) if len(args) > 6 else False, geom[5]))
+        return geom
+
+    monkeypatch.setattr(_numpy_backend, "_shift_plan", spy)
+    return seen
+
+
+@pytest.mark.parametrize("kernel", [4, 3])
+def test_depthwise_stride2_nonfinite_like_torch(backend, kernel, monkeypatch):
+    """inf and NaN inputs (one next to a zero weight pair) give torch's inf/NaN pattern.
+    The NumPy backend's complex pairs keep it for even kernels; with an odd kernel the
+    missing tap would multiply an inf by 0, so it must compute without pairs; with an
+    inf weight too."""
+    seen = _spy_shift_plans(monkeypatch)
+    rng = np.random.default_rng(kernel)
+    x = rng.standard_normal((2, 3, 20, 24)).astype(np.float32)
+    x[0, 0, 5, 7], x[1, 2, 0, 0], x[0, 1, 19, 23] = np.inf, np.nan, -np.inf
+    w = rng.standard_normal((3, 2, kernel, kernel)).astype(np.float32)
+    w[0, 1, 1, :2] = 0
+    ref = F.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), stride=2, padding=1,
+                             groups=3).numpy()
+    with np.errstate(invalid="ignore"):
+        got = dc.conv_transpose2d(x, w, stride=2, padding=1, groups=3)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(ref))
+    fin = np.isfinite(ref)
+    np.testing.assert_allclose(got[fin], ref[fin], **_tol(np.float32))
+    w[2, 0, 0, 0] = np.inf
+    with np.errstate(invalid="ignore"):
+        dc.conv_transpose2d(x, w, stride=2, padding=1, groups=3)
+    if backend == "numpy":
+        assert [paired for paired, _ in seen] == [kernel % 2 == 0, False]
+
+
 @pytest.mark.parametrize("seed", range(3))
-def test_conv_transpose_one_input_channel_per_group(backend, seed, monkeypatch):
+@pytest.mark.parametrize("last", ["any", "stride2"])
+def test_conv_transpose_one_input_channel_per_group(backend, seed, last, monkeypatch):
     """``C_in == groups`` (depthwise, channel multipliers) on maps large enough for
     the NumPy backend's shifts path: strides, dilations, odd sizes, bias,
-    output_padding, asymmetric padding (torch's unpadded result, cropped), N = 0."""
+    output_padding, asymmetric padding (torch's unpadded result, cropped), N = 0.
+
+    ``stride2``: stride 2 and dilation 1 in the last dim, the NumPy backend's
+    complex pairs (each pair of outputs from one input and one complex weight),
+    with dim 0's residue classes merged into one pass where they can be: odd and
+    even leading pads (the output starting halfway into a pair), odd kernels (a
+    zero tap)."""
     calls = _count_calls(monkeypatch, "_conv_transpose_shifts")
-    rng = np.random.default_rng(4000 + seed)
+    seen = _spy_shift_plans(monkeypatch)
+    rng = np.random.default_rng((4000 if last == "any" else 6000) + seed)
     for case in range(16):
         nd = int(rng.integers(1, 4))
         groups, mult = int(rng.choice([1, 3, 8])), int(rng.integers(1, 4))
@@ -275,6 +324,8 @@ def test_conv_transpose_one_input_channel_per_group(backend, seed, monkeypatch):
         kernel = tuple(int(v) for v in rng.integers(1, 6, nd))
         stride = tuple(int(v) for v in rng.integers(1, 4, nd))
         dilation = tuple(int(v) for v in rng.integers(1, 3, nd))
+        if last == "stride2":
+            stride, dilation = stride[:-1] + (2,), dilation[:-1] + (1,)
         dtype = rng.choice([np.float32, np.float64])
         batch = 0 if case == 0 else int(rng.integers(1, 3))
         x = rng.standard_normal((batch, groups) + sizes).astype(dtype)
@@ -286,3 +337,15 @@ def test_conv_transpose_one_input_channel_per_group(backend, seed, monkeypatch):
         assert got.shape == ref.shape
         np.testing.assert_allclose(got, ref, **_tol(dtype), err_msg=str((sizes, kernel, stride, kw)))
     assert backend != "numpy" or len(calls) > 8
+    if last == "stride2":
+        # The usual up-sampling layer (k=4, s=2, p=1): both dims' classes in one pass.
+        x = rng.standard_normal((2, 5, 9, 13)).astype(np.float32)
+        w = rng.standard_normal((5, 2, 4, 4)).astype(np.float32)
+        b = rng.standard_normal(10).astype(np.float32)
+        ref = F.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b),
+                                 stride=2, padding=1, groups=5).numpy()
+        got = dc.conv_transpose2d(x, w, b, stride=2, padding=1, groups=5)
+        np.testing.assert_allclose(got, ref, **_tol(np.float32))
+        if backend == "numpy":
+            assert sum(paired for paired, _ in seen) >= 8, seen
+            assert seen[-1][0] and [e[3] for e in seen[-1][1]] == [2], seen[-1]
