@@ -342,6 +342,12 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads)
         return
     if c_in == 0:
         return _fill_bias(out, bias)
+    # The shifts, phases and flat paths read a zero-padded input: an inf or NaN
+    # weight times a pad is NaN where PyTorch, which scatters real inputs only, has
+    # a number. col2im (either layout) forms products with real inputs only.
+    if (out.size >= min(_PHASES_MIN_OUTPUT, _FLAT_MIN_OUTPUT)
+            and not np.isfinite(w).all()):
+        return _conv_transpose_col2im(x, w, bias, out, stride, pads, dilation, groups)
     if c_in == groups and out.size >= _PHASES_MIN_OUTPUT:
         return _conv_transpose_shifts(x, w, bias, out, stride, pads, dilation, num_threads)
     if (all(d == 1 for d in dilation) and out.size >= _PHASES_MIN_OUTPUT
@@ -354,6 +360,13 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads)
         x.shape, w.shape, out.shape, stride, pads, dilation, x.itemsize)
     if flat_plan is not None:
         return _conv_transpose_flat(x, w, bias, out, groups, flat_plan)
+    return _conv_transpose_col2im(x, w, bias, out, stride, pads, dilation, groups)
+
+
+def _conv_transpose_col2im(x, w, bias, out, stride, pads, dilation, groups):
+    """col2im on the unpadded input: one GEMM per group and chunk of images, the
+    taps' contributions added into an output-sized buffer by strided slices."""
+    c_in = x.shape[1]
     chunks, adds, crop, blocks, flat, order, ktot, npix = _transposed_plan(
         x.shape, w.shape, out.shape, stride, pads, dilation, groups, x.itemsize)
     c_in_g = c_in // groups
@@ -528,13 +541,13 @@ def _conv_transpose_shifts(x, w, bias, out, stride, pads, dilation, num_threads)
     half the NumPy calls, and the class copy into ``out`` is a contiguous one
     instead of a stride-2 scatter. ``x * (w0 + 1j*w1)`` is ``(x*w0, x*w1)`` to the
     bit only if no operand is inf or NaN where a real product would not be, so
-    this needs finite weights, and finite inputs when ``k`` is odd (the missing
-    tap ``k`` is a zero weight).
+    this needs finite weights (:func:`conv_transpose` sends others elsewhere), and
+    finite inputs when ``k`` is odd (the missing tap ``k`` is a zero weight).
     """
     n_batch, groups = x.shape[:2]
     c_out_g = w.shape[1]
     k_last = w.shape[-1]
-    paired = (stride[-1] == 2 and dilation[-1] == 1 and bool(np.isfinite(w).all())
+    paired = (stride[-1] == 2 and dilation[-1] == 1
               and (k_last % 2 == 0 or bool(np.isfinite(x).all())))
     geom = _shift_plan(x.shape[2:], w.shape[2:], out.shape[2:], stride, pads, dilation, paired)
     before, padded, slack, run, span, plan, _ = geom

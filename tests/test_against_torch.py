@@ -278,8 +278,7 @@ def _spy_shift_plans(monkeypatch):
 def test_depthwise_stride2_nonfinite_like_torch(backend, kernel, monkeypatch):
     """inf and NaN inputs (one next to a zero weight pair) give torch's inf/NaN pattern.
     The NumPy backend's complex pairs keep it for even kernels; with an odd kernel the
-    missing tap would multiply an inf by 0, so it must compute without pairs; with an
-    inf weight too."""
+    missing tap would multiply an inf by 0, so it must compute without pairs."""
     seen = _spy_shift_plans(monkeypatch)
     rng = np.random.default_rng(kernel)
     x = rng.standard_normal((2, 3, 20, 24)).astype(np.float32)
@@ -294,11 +293,33 @@ def test_depthwise_stride2_nonfinite_like_torch(backend, kernel, monkeypatch):
     np.testing.assert_array_equal(np.isinf(got), np.isinf(ref))
     fin = np.isfinite(ref)
     np.testing.assert_allclose(got[fin], ref[fin], **_tol(np.float32))
-    w[2, 0, 0, 0] = np.inf
-    with np.errstate(invalid="ignore"):
-        dc.conv_transpose2d(x, w, stride=2, padding=1, groups=3)
     if backend == "numpy":
-        assert [paired for paired, _ in seen] == [kernel % 2 == 0, False]
+        assert [paired for paired, _ in seen] == [kernel % 2 == 0]
+
+
+@pytest.mark.parametrize("shape", [
+    # (N, C_in, C_out, groups, spatial): the NumPy backend's shifts, phases,
+    # channels-last and flat col2im paths (all but channels-last read a zero-padded
+    # input).
+    (2, 3, 6, 3, (20, 24)), (1, 2, 3, 1, (30, 40)), (1, 8, 64, 1, (6, 5)),
+    (2, 16, 12, 1, (24, 30))])
+def test_nonfinite_weights_only_reach_real_inputs(backend, shape):
+    """An inf weight must not meet the padding (0 * inf would be NaN at the border,
+    where torch, scattering real inputs only, has a number): torch's inf/NaN pattern."""
+    n, c_in, c_out, groups, sizes = shape
+    rng = np.random.default_rng(sum(sizes))
+    x = rng.standard_normal((n, c_in) + sizes).astype(np.float32)
+    w = rng.standard_normal((c_in, c_out // groups, 4, 4)).astype(np.float32)
+    w[0, 0, 0, 3], w[-1, -1, 3, 0], w[0, -1, 2, 2] = np.inf, -np.inf, np.nan
+    ref = F.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), stride=2, padding=1,
+                             groups=groups).numpy()
+    with np.errstate(invalid="ignore"):
+        got = dc.conv_transpose2d(x, w, stride=2, padding=1, groups=groups)
+    assert not np.isnan(ref).all()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(ref))
+    fin = np.isfinite(ref)
+    np.testing.assert_allclose(got[fin], ref[fin], **_tol(np.float32))
 
 
 @pytest.mark.parametrize("seed", range(3))
