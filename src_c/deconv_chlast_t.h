@@ -329,20 +329,30 @@ static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, cons
                     const dc_idx len2 = I2->hi - I2->lo, npx = (b - a) * len2;
                     const dc_idx box = (i0 * g.nivl[1] + i1) * g.nivl[2] + i2;
                     const dc_idx t0 = g.term0[box], nterm = g.term0[box + 1] - t0;
-                    /* the box's pixels row by row, P at a time (no division per
-                     * pixel: the position steps along the row and wraps) */
-                    dc_idx mh = a, m2 = I2->lo;
+                    /* the box's pixels row by row, P at a time: both offsets step
+                     * along the row and jump at its end (no multiply per pixel;
+                     * with one tap and few input channels this loop is a good
+                     * part of a kernel call) */
+                    const dc_idx lo2 = I2->lo, hi2 = I2->hi;
+                    const dc_idx xjump = (n[2] - len2) * cin_g;
+                    const dc_idx bstep = s[2] * COB, bjump = (no2 - len2 * s[2]) * COB;
+                    dc_idx m2 = lo2;
+                    dc_idx xo = ((md * n[1] + a) * n[2] + lo2) * cin_g;
+                    dc_idx bo = ((a - mh0) * no2 + I2->r + lo2 * s[2]) * COB;
                     for (dc_idx q0 = 0; q0 < npx; q0 += P) {
                         /* pixels past the box repeat its last one: the same value is
                          * stored twice */
                         const dc_idx np = npx - q0 < P ? npx - q0 : P;
                         for (int p = 0; p < P; p++) {
                             if (p < np) {
-                                xoff[p] = ((md * n[1] + mh) * n[2] + m2) * cin_g;
-                                boff[p] = ((mh - mh0) * no2 + I2->r + m2 * s[2]) * COB;
-                                if (++m2 == I2->hi) {
-                                    m2 = I2->lo;
-                                    mh++;
+                                xoff[p] = xo;
+                                boff[p] = bo;
+                                xo += cin_g;
+                                bo += bstep;
+                                if (++m2 == hi2) {
+                                    m2 = lo2;
+                                    xo += xjump;
+                                    bo += bjump;
                                 }
                             } else {
                                 xoff[p] = xoff[np - 1];
