@@ -432,7 +432,7 @@ def _conv_transpose_phases(x, w, bias, out, stride, pads, groups, num_threads):
 
 
 @functools.lru_cache(maxsize=256)
-def _shift_plan(sizes, kernel, osz, stride, pads, dilation, paired=False):
+def _shift_plan(sizes, kernel, osz, stride, pads, dilation, paired=False, merge=False):
     """Geometry of :func:`_conv_transpose_shifts`, computed once per shape.
 
     Per dim, output ``o = rho + m*s`` (full index ``f = o + pad_before``)
@@ -449,8 +449,8 @@ def _shift_plan(sizes, kernel, osz, stride, pads, dilation, paired=False):
 
     An entry ``(dim-0 slice, other dims' slices, M, n, taps)`` is one residue
     class (``n = 1``) or, where :func:`_merge_classes` allows, all ``n`` classes
-    of dim 0 at once (the slice is then ``slice(None)``): fewer, longer NumPy
-    calls. Its taps are ``(tap per class, base of class 0, base step per class)``.
+    of dim 0 at once (the slice is then ``slice(None)``, and only if ``merge``):
+    fewer, longer NumPy calls. Its taps are ``(tap per class, base of class 0, base step per class)``.
 
     ``paired`` (last dim: stride 2, dilation 1): that dim has no residue classes.
     Its outputs are taken in pairs of full indices ``f = 2*m, 2*m + 1``: input
@@ -487,7 +487,7 @@ def _shift_plan(sizes, kernel, osz, stride, pads, dilation, paired=False):
                   for tc in itertools.product(*(c[2] for c in (c0,) + rest))]
                  for c0 in per_dim[0]]
         msz = tuple(c[1] for c in rest)
-        if _merge_classes(per_dim[0], group, osz[0]):
+        if merge and _merge_classes(per_dim[0], group, osz[0]):
             # One entry for all of dim 0's residue classes: tap j of class rho reads
             # from base_j(0) + rho*delta_j, a strided view with a class axis.
             taps = [(tuple(g[j][0] for g in group), group[0][j][1],
@@ -543,18 +543,27 @@ def _conv_transpose_shifts(x, w, bias, out, stride, pads, dilation, num_threads)
     bit only if no operand is inf or NaN where a real product would not be, so
     this needs finite weights (:func:`conv_transpose` sends others elsewhere), and
     finite inputs when ``k`` is odd (the missing tap ``k`` is a zero weight).
+
+    Pairs and merged classes take 2x and 4x the buffer memory per plane; they
+    are for planes small enough that one image's group fits a chunk (there they
+    save NumPy calls and copies; a large plane has few, long calls anyway).
     """
     n_batch, groups = x.shape[:2]
     c_out_g = w.shape[1]
     k_last = w.shape[-1]
-    paired = (stride[-1] == 2 and dilation[-1] == 1
-              and (k_last % 2 == 0 or bool(np.isfinite(x).all())))
-    geom = _shift_plan(x.shape[2:], w.shape[2:], out.shape[2:], stride, pads, dilation, paired)
+    shape_args = (x.shape[2:], w.shape[2:], out.shape[2:], stride, pads, dilation)
+    geom = _shift_plan(*shape_args)
+    per_group = _shifts_group_bytes(geom, c_out_g, out, x.dtype)
+    if (per_group * 4 <= _SHIFTS_CHUNK_BYTES and stride[-1] == 2 and dilation[-1] == 1
+            and (k_last % 2 == 0 or bool(np.isfinite(x).all()))):
+        work_dtype = np.result_type(x.dtype, np.complex64)
+        geom = _shift_plan(*shape_args, paired=True, merge=True)
+    else:
+        work_dtype = x.dtype
+        geom = _shift_plan(*shape_args, merge=per_group * 2 <= _SHIFTS_CHUNK_BYTES)
+    paired = work_dtype != x.dtype
     before, padded, slack, run, span, plan, _ = geom
-    work_dtype = np.result_type(x.dtype, np.complex64) if paired else x.dtype
-    item = np.dtype(work_dtype).itemsize
-    per_group = (c_out_g * (2 * span * item + math.prod(out.shape[2:]) * x.itemsize)
-                 + math.prod(padded) * item)
+    per_group = _shifts_group_bytes(geom, c_out_g, out, work_dtype)
     if groups * per_group <= _SHIFTS_CHUNK_BYTES:
         chunks = [(b0, b1, 0, groups) for b0, b1 in
                   _batch_chunks(n_batch, groups * per_group, _SHIFTS_CHUNK_BYTES)]
@@ -580,6 +589,15 @@ def _conv_transpose_shifts(x, w, bias, out, stride, pads, dilation, num_threads)
         _shifts_chunks(x, weights, (bias_acc, bias_g), out, geom, work_dtype, part)
 
     _run_parts(work, chunks, num_threads)
+
+
+def _shifts_group_bytes(geom, c_out_g, out, work_dtype):
+    """Bytes one (image, group) of the shifts path touches: its padded input, two
+    accumulators and its part of ``out``."""
+    padded, span = geom[1], geom[4]
+    item = np.dtype(work_dtype).itemsize
+    return (c_out_g * (2 * span * item + math.prod(out.shape[2:]) * out.itemsize)
+            + math.prod(padded) * item)
 
 
 def _shifts_chunks(x, weights, biases, out, geom, work_dtype, chunks):
