@@ -344,7 +344,8 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads)
         return _fill_bias(out, bias)
     # The shifts, phases and flat paths read a zero-padded input: an inf or NaN
     # weight times a pad is NaN where PyTorch, which scatters real inputs only, has
-    # a number. col2im (either layout) forms products with real inputs only.
+    # a number. Plain col2im forms products with real inputs only (so does the
+    # channels-last col2im; these rare calls all take the plain one).
     if (out.size >= min(_PHASES_MIN_OUTPUT, _FLAT_MIN_OUTPUT)
             and not np.isfinite(w).all()):
         return _conv_transpose_col2im(x, w, bias, out, stride, pads, dilation, groups)
@@ -544,9 +545,10 @@ def _conv_transpose_shifts(x, w, bias, out, stride, pads, dilation, num_threads)
     this needs finite weights (:func:`conv_transpose` sends others elsewhere), and
     finite inputs when ``k`` is odd (the missing tap ``k`` is a zero weight).
 
-    Pairs and merged classes take 2x and 4x the buffer memory per plane; they
-    are for planes small enough that one image's group fits a chunk (there they
-    save NumPy calls and copies; a large plane has few, long calls anyway).
+    Pairs double the buffer memory per plane, and merging multiplies the
+    accumulators by dim 0's number of classes; both are for planes small enough
+    that one image's group fits a chunk (there they save NumPy calls and copies;
+    a large plane has few, long calls anyway).
     """
     n_batch, groups = x.shape[:2]
     c_out_g = w.shape[1]

@@ -316,9 +316,9 @@ def test_depthwise_stride2_nonfinite_like_torch(backend, kernel, monkeypatch):
 
 
 @pytest.mark.parametrize("shape", [
-    # (N, C_in, C_out, groups, spatial): the NumPy backend's shifts, phases,
-    # channels-last and flat col2im paths (all but channels-last read a zero-padded
-    # input).
+    # (N, C_in, C_out, groups, spatial): with finite weights, these take the NumPy
+    # backend's shifts, phases, channels-last and flat col2im paths (all but
+    # channels-last read a zero-padded input); with an inf weight, plain col2im.
     (2, 3, 6, 3, (20, 24)), (1, 2, 3, 1, (30, 40)), (1, 8, 64, 1, (6, 5)),
     (2, 16, 12, 1, (24, 30))])
 def test_nonfinite_weights_only_reach_real_inputs(backend, shape):
