@@ -10,7 +10,10 @@ A small planner picks, per call, one of six transposed-convolution paths:
 * channels-last (AVX2+FMA or AVX-512, channel-heavy layers): the input copied
   channels-last, a micro-kernel with P pixels x V vectors of output channels in
   registers streaming the input channels and taps of a phase through them, like a GEMM
-  micro-kernel, with no column buffer (deconv_chlast.h);
+  micro-kernel, with no column buffer (deconv_chlast.h); 1-D calls whose stride s
+  divides the kernel (the inverse-STFT shape) "folded" into a stride-1 problem of
+  C_out*s virtual output channels, one per (channel, output phase), written straight
+  into the real rows (dc_fold);
 
 * blocked (AVX2+FMA or AVX-512): register-blocked, width-vectorised phase
   decomposition (deconv_blocked.h): a block of output channels x a row segment of
@@ -33,7 +36,8 @@ A small planner picks, per call, one of six transposed-convolution paths:
 * gemm: the channel reduction as one BLAS matmul per batch chunk
   (C_out*K x C_in_g) @ (C_in_g x chunk*P), then a parallel, phase-partitioned col2im
   gather that writes each output element once; the 1-D overlap-add shape (inverse
-  STFT) and channel-heavy layers on CPUs without AVX2+FMA.
+  STFT) when the stride does not divide the kernel, and channel-heavy layers on CPUs
+  without AVX2+FMA.
 
 Each output element is computed by one thread in a fixed order, so results are
 bit-identical for any ``num_threads``.
@@ -59,6 +63,7 @@ from deconv_kernels cimport (
     dc_blocked_isa_name, dc_blocked_set_level,
     dc_blocked_tr_f32, dc_blocked_tr_f64, dc_depthwise_tr_f32, dc_depthwise_tr_f64,
     dc_chlast_tr_f32, dc_chlast_tr_f64, dc_vchan_tr_f32, dc_vchan_tr_f64,
+    dc_fold, dc_chlast_fold_tr_f32, dc_chlast_fold_tr_f64,
 )
 
 cnp.import_array()
@@ -118,6 +123,7 @@ cdef enum:
     PATH_DEPTHWISE = 4
     PATH_CHLAST = 5
     PATH_VCHAN = 6
+    PATH_FOLD = 7
 
 
 cdef struct Geometry:
@@ -135,7 +141,8 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads,
     """Transposed convolution into ``out`` (weight layout (C_in, C_out/groups, *k)).
 
     ``_path`` is private: 0 = planner, 1 = direct, 2 = gemm, 3 = blocked, 4 = depthwise,
-    5 = channels-last, 6 = virtual channels (3 to 6 need AVX2+FMA: direct on CPUs
+    5 = channels-last, 6 = virtual channels, 7 = folded channels-last (1-D, the stride
+    dividing the kernel; channels-last otherwise) (3 to 7 need AVX2+FMA: direct on CPUs
     without them); tests force each path.
     """
     _conv(True, x, w, bias, out, stride, pads, dilation, groups, num_threads, _path)
@@ -264,14 +271,20 @@ cdef int _execute(bint tr, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarra
     cdef dc_idx rows = g.N * g.cout * g.no[0] * g.no[1]
     cdef dc_idx work = g.N * g.cout * (g.cin_g * plan.taps_total + g.pout)
     cdef int nt = num_threads if num_threads > 0 else 1
+    if path == PATH_AUTO:
+        path = (PATH_DIRECT if work < BLOCKED_MIN_WORK
+                else _plan_path(tr, g, plan, cnp.PyArray_ITEMSIZE(x)))
+    if path == PATH_FOLD and not (tr and _foldable(g)):
+        path = PATH_CHLAST
+    if path == PATH_FOLD:
+        rows *= g.s[2]          # the folded problem's output channels
     if work <= SERIAL_MAX_WORK:
         nt = 1
     if rows < nt:
         nt = <int>rows
-    if path == PATH_AUTO:
-        path = (PATH_DIRECT if work < BLOCKED_MIN_WORK
-                else _plan_path(tr, g, plan, cnp.PyArray_ITEMSIZE(x)))
-    if tr and path == PATH_BLOCKED and dc_blocked_available():
+    if tr and path == PATH_FOLD and dc_blocked_available():
+        _fold(x, w, bias, out, g, plan, nt)
+    elif tr and path == PATH_BLOCKED and dc_blocked_available():
         _blocked(x, w, bias, out, g, plan, nt, PATH_BLOCKED)
     elif tr and path == PATH_DEPTHWISE and dc_blocked_available():
         _blocked(x, w, bias, out, g, plan, nt, PATH_DEPTHWISE)
@@ -373,6 +386,17 @@ cdef inline bint _ola_shape(Geometry *g) noexcept:
             and g.k[2] >= OLA_MIN_KERNEL)
 
 
+cdef inline bint _foldable(Geometry *g) noexcept:
+    """1-D, dilation 1, stride >= 2 dividing the kernel: deconv_chlast.h's dc_fold."""
+    return (g.n[0] * g.n[1] * g.k[0] * g.k[1] * g.no[0] * g.no[1] == 1 and g.d[2] == 1
+            and g.s[2] >= 2 and g.k[2] % g.s[2] == 0)
+
+
+cdef inline dc_idx _floordiv(dc_idx a, dc_idx b) noexcept:
+    """a // b rounded down for b > 0 (the module compiles with C division)."""
+    return a // b if a >= 0 else -((-a + b - 1) // b)
+
+
 cdef int _plan_path(bint tr, Geometry *g, dc_plan *p, int itemsize) noexcept:
     if not tr or g.cin_g == 0:
         return PATH_DIRECT
@@ -384,7 +408,14 @@ cdef int _plan_path(bint tr, Geometry *g, dc_plan *p, int itemsize) noexcept:
     # registers to amortise its per-row set-up over.
     if g.cin_g == 1 and g.cout_g <= DEPTHWISE_MAX_COUT_G:
         return PATH_DEPTHWISE
-    # The 1-D overlap-add shape (inverse STFT): a long kernel, few outputs channels.
+    # The 1-D overlap-add shape (inverse STFT): a long kernel, few output channels.
+    # With the stride dividing the kernel it folds into a channel-heavy stride-1
+    # problem of C_out*stride virtual channels for the channels-last kernel
+    # (deconv_chlast.h), with the same conditions as that kernel on the folded shape.
+    if (_ola_shape(g) and _foldable(g)
+            and g.cout_g * g.s[2] * itemsize >= CHLAST_MIN_COUT_BYTES
+            and g.cin_g * (g.k[2] // g.s[2]) >= CHLAST_MIN_REDUCTION):
+        return PATH_FOLD
     if gemm and _ola_shape(g):
         return PATH_GEMM
     # Channel-heavy: output channels fill the channel-vectorised kernel's vectors and
@@ -445,6 +476,55 @@ cdef int _blocked(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
             rc = f64(p, <const double *> xp, <const double *> wp, <const double *> bp,
                      <double *> op, g.N, g.groups, g.cin_g, g.cout_g, g.n, g.k, g.s, g.d,
                      g.pb, g.no, nt)
+    if rc != 0:
+        raise MemoryError(f"deconv_core: out of memory for the packed weights, input copy "
+                          f"or row buffers (weight shape {(<object> w).shape}, input shape "
+                          f"{(<object> x).shape})")
+    return 0
+
+
+cdef int _fold(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
+               Geometry *g, dc_plan *p, int nt) except -1:
+    """A foldable call (_foldable) as the stride-1 problem of deconv_chlast.h's dc_fold:
+    virtual pixels q in [q_lo, q_hi), the ones whose outputs q*s + r - pb meet
+    [0, nout)."""
+    cdef dc_idx fs = g.s[2], pb = g.pb[2], nout = g.no[2]
+    cdef dc_idx q_lo = _floordiv(pb, fs)
+    cdef dc_idx q_hi = -_floordiv(-(nout + pb), fs)
+    cdef dc_fold fold
+    cdef dc_idx vn[3]
+    cdef dc_idx vk[3]
+    cdef dc_idx one[3]
+    cdef dc_idx vpb[3]
+    cdef dc_idx vno[3]
+    cdef int j, rc
+    for j in range(3):
+        vn[j] = vk[j] = one[j] = vno[j] = 1
+        vpb[j] = 0
+    vn[2] = g.n[2]
+    vk[2] = g.k[2] // fs
+    vpb[2] = q_lo
+    vno[2] = q_hi - q_lo
+    fold.s = fs
+    fold.off = q_lo * fs - pb
+    fold.nout = nout
+    cdef void *bp = NULL
+    cdef void *xp = cnp.PyArray_DATA(x)
+    cdef void *wp = cnp.PyArray_DATA(w)
+    cdef void *op = cnp.PyArray_DATA(out)
+    if bias is not None:
+        bp = cnp.PyArray_DATA(<cnp.ndarray> bias)
+    with nogil:
+        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+            rc = dc_chlast_fold_tr_f32(&fold, p, <const float *> xp, <const float *> wp,
+                                       <const float *> bp, <float *> op, g.N, g.groups,
+                                       g.cin_g, g.cout_g * fs, vn, vk, one, one, vpb, vno,
+                                       nt)
+        else:
+            rc = dc_chlast_fold_tr_f64(&fold, p, <const double *> xp, <const double *> wp,
+                                       <const double *> bp, <double *> op, g.N, g.groups,
+                                       g.cin_g, g.cout_g * fs, vn, vk, one, one, vpb, vno,
+                                       nt)
     if rc != 0:
         raise MemoryError(f"deconv_core: out of memory for the packed weights, input copy "
                           f"or row buffers (weight shape {(<object> w).shape}, input shape "

@@ -34,6 +34,18 @@
 
 #include "deconv_blocked.h"
 
+/* Folding (1-D, dilation 1, kernel k = m*fs for the stride fs): output o = q*fs + r
+ * + off' receives x[i] w[t*fs + r] for q = i + t, so the call is a stride-1 transposed
+ * convolution with m taps and fs*C_out_g "virtual" output channels c*fs + r, whose
+ * output [q][c*fs + r] is, per real channel, the real output row itself (shifted by
+ * off'): the inverse-STFT shape, C_out small and fs large, becomes channel-heavy.
+ * The driver is run with the folded geometry and writes the real rows directly. */
+typedef struct {
+    dc_idx s;                /* the real stride, fs                                  */
+    dc_idx off;              /* real output index of virtual pixel 0, channel 0      */
+    dc_idx nout;             /* real output length                                   */
+} dc_fold;
+
 typedef struct {
     dc_idx r;                /* phase                                                */
     dc_idx lo, hi;           /* its positions m in [lo, hi)                          */
@@ -205,9 +217,24 @@ static int dc_cl_geom_build(dc_cgeom *g, const dc_idx *n, const dc_idx *k, const
 
 DC_ISA_DISPATCH(dc_chlast_tr)
 
+static int dc_chlast_fold_tr_f32(const dc_fold *fold, DC_BLOCKED_ARGS(float)) {
+    return dc_blocked_level() >= 2 ? dc_chlast_fold_tr_f32_avx512(fold, DC_BLOCKED_PASS)
+                                   : dc_chlast_fold_tr_f32_avx2(fold, DC_BLOCKED_PASS);
+}
+static int dc_chlast_fold_tr_f64(const dc_fold *fold, DC_BLOCKED_ARGS(double)) {
+    return dc_blocked_level() >= 2 ? dc_chlast_fold_tr_f64_avx512(fold, DC_BLOCKED_PASS)
+                                   : dc_chlast_fold_tr_f64_avx2(fold, DC_BLOCKED_PASS);
+}
+
 #else  /* not compiled: the blocked stubs, same signature, never called */
 #define dc_chlast_tr_f32 dc_blocked_tr_f32
 #define dc_chlast_tr_f64 dc_blocked_tr_f64
+static int dc_chlast_fold_tr_f32(const dc_fold *fold, DC_BLOCKED_ARGS(float)) {
+    return -2;
+}
+static int dc_chlast_fold_tr_f64(const dc_fold *fold, DC_BLOCKED_ARGS(double)) {
+    return -2;
+}
 #endif
 
 #endif /* DECONV_CHLAST_H */

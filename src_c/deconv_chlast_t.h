@@ -17,6 +17,7 @@
 #define DC_CL_ACC 12
 #define DC_CL_VMAX 2
 #endif
+#define DC_CL_MIN_SEG 32
 
 typedef void (*DC_CFN(dc_cl_fn))(const DC_T *, const dc_idx *, const dc_cterm *, dc_idx,
                                  dc_idx, dc_idx, const DC_T *, DC_T *, const dc_idx *);
@@ -195,15 +196,40 @@ static DC_CFN(dc_cl_fn) DC_CFN(dc_cl_pick)(int V, int *P) {
 #endif
 }
 
-/* Transposed convolution of the whole batch into out (C-contiguous), 3-D geometry.
- * Returns 0, or -1 when out of memory. */
-static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, const DC_T *w,
-                                        const DC_T *bias, DC_T *out, dc_idx N,
-                                        dc_idx groups, dc_idx cin_g, dc_idx cout_g,
-                                        const dc_idx *n, const dc_idx *k, const dc_idx *s,
-                                        const dc_idx *d, const dc_idx *pb,
-                                        const dc_idx *no, int nt) {
-    (void)plan;
+/* A folded row (deconv_chlast.h, dc_fold): staged virtual pixels q0 + q, channels
+ * [co0, co0 + nco) of a group -> the real output rows of that image and group, with
+ * the bias; each virtual channel c' = c*fs + r of real channel c lands at
+ * q*fs + r + off, written when inside [0, nout). */
+static DC_BTGT void DC_CFN(dc_cl_fold_store)(const dc_fold *f, const DC_T *buf, dc_idx COB,
+                                             dc_idx q0, dc_idx nq, dc_idx co0, dc_idx nco,
+                                             DC_T *orow, const DC_T *bias) {
+    const dc_idx fs = f->s, nout = f->nout;
+    for (dc_idx j0 = 0; j0 < nco;) {
+        /* the block's channels of one real channel: one run per virtual pixel */
+        const dc_idx c = (co0 + j0) / fs, r0 = (co0 + j0) - c * fs;
+        const dc_idx j1 = nco < j0 + (fs - r0) ? nco : j0 + (fs - r0);
+        const DC_T b = bias ? bias[c] : 0;
+        DC_T *o = orow + c * nout;
+        for (dc_idx q = 0; q < nq; q++) {
+            const dc_idx o0 = (q0 + q) * fs + r0 + f->off;
+            dc_idx lo = o0 < 0 ? -o0 : 0, hi = j1 - j0;
+            if (o0 + hi > nout) hi = nout - o0;
+            const DC_T *src = buf + q * COB + j0;
+            for (dc_idx j = lo; j < hi; j++) o[o0 + j] = src[j] + b;
+        }
+        j0 = j1;
+    }
+}
+
+/* Transposed convolution of the whole batch into out (C-contiguous), 3-D geometry;
+ * with fold (not NULL) the geometry and cout_g are the folded problem's and the
+ * weights and out the real ones.  Returns 0, or -1 when out of memory. */
+static DC_BTGT int DC_CFN(dc_chlast_run)(const dc_fold *fold, const DC_T *x, const DC_T *w,
+                                         const DC_T *bias, DC_T *out, dc_idx N,
+                                         dc_idx groups, dc_idx cin_g, dc_idx cout_g,
+                                         const dc_idx *n, const dc_idx *k, const dc_idx *s,
+                                         const dc_idx *d, const dc_idx *pb,
+                                         const dc_idx *no, int nt) {
     const dc_idx K = k[0] * k[1] * k[2], pin = n[0] * n[1] * n[2];
     const dc_idx no0 = no[0], no1 = no[1], no2 = no[2];
     const dc_idx cin = cin_g * groups, cout = cout_g * groups;
@@ -212,7 +238,8 @@ static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, cons
     /* output-channel blocks of V <= DC_CL_VMAX vectors, as few blocks as that allows,
      * as even as they can be (the least padding in the last one) */
     const dc_idx nvec = (cout_g + DC_VL - 1) / DC_VL;
-    const dc_idx nblk = (nvec + DC_CL_VMAX - 1) / DC_CL_VMAX;
+    const dc_idx vmax = DC_CL_VMAX;
+    const dc_idx nblk = (nvec + vmax - 1) / vmax;
     int V = (int)((nvec + nblk - 1) / nblk), P;
     DC_CFN(dc_cl_fn) fn = DC_CFN(dc_cl_pick)(V, &P);
     const dc_idx COB = (dc_idx)V * DC_VL;
@@ -235,6 +262,16 @@ static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, cons
     while (R > 1 && base * ((m1max + R - 1) / R) < 8 * (dc_idx)nt) R = (R + 1) / 2;
     dc_idx nrb = 0;
     for (dc_idx r = 0; r < ph1; r++) nrb += ((no1 - r + s[1] - 1) / s[1] + R - 1) / R;
+    /* Too few row tasks for the threads (1-D and small maps, a folded call): the
+     * width is cut into segments of at least DC_CL_MIN_SEG outputs, each task one. */
+    const dc_idx rtasks = base / ph1 * nrb;
+    dc_idx nws = 1;
+    if (nt > 1 && rtasks < 8 * (dc_idx)nt) {
+        nws = (8 * (dc_idx)nt + rtasks - 1) / rtasks;
+        if (nws > no2 / DC_CL_MIN_SEG) nws = no2 / DC_CL_MIN_SEG;
+        if (nws < 1) nws = 1;
+    }
+    const dc_idx bw = (no2 + nws - 1) / nws;   /* segment (staged row) width */
     const size_t wbytes = (size_t)(groups * ncob * K * wstride) * sizeof(DC_T);
     const size_t xbytes = (size_t)(N * cin * pin) * sizeof(DC_T);
     char *mem = (char *)malloc(wbytes + xbytes + (size_t)nrb * 3 * sizeof(dc_idx) + 192);
@@ -255,10 +292,10 @@ static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, cons
     }
     /* tasks (group, channel block, image, depth slice, row block), row blocks fastest:
      * a run of consecutive tasks mostly reuses one block's packed weights */
-    const dc_idx tasks = base / ph1 * nrb;
+    const dc_idx tasks = rtasks * nws;
     dc_idx tchunk = tasks / ((dc_idx)nt * 8);
     if (tchunk < 1) tchunk = 1;
-    const dc_idx bsize = R * no2 * COB;      /* the staging buffer: [row][width][COB] */
+    const dc_idx bsize = R * bw * COB;      /* the staging buffer: [row][width][COB] */
     int failed = 0;
 
 #if defined(_OPENMP)
@@ -273,12 +310,26 @@ static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, cons
         for (dc_idx gbt = 0; gbt < groups * ncob * K; gbt++) {
             const dc_idx t = gbt % K, gb = gbt / K, grp = gb / ncob, cb = gb % ncob;
             DC_T *dst = wpk + (gb * K + t) * wstride;
-            for (dc_idx ci = 0; ci < cin_g; ci++)
-                for (dc_idx j = 0; j < COB; j++) {
-                    const dc_idx co = cb * COB + j;
-                    dst[ci * COB + j] =
-                        co < cout_g ? w[((grp * cin_g + ci) * cout_g + co) * K + t] : 0;
-                }
+            /* lane j's weight within an input channel's cout_g*K ones, -1: a zero lane;
+             * folded, virtual channel co = c*fs + r at tap t is real channel c's tap
+             * t*fs + r (an input channel's weights are cout_g*K long either way) */
+            dc_idx woff[DC_CL_VMAX * DC_VL];
+            for (dc_idx j = 0; j < COB; j++) {
+                const dc_idx co = cb * COB + j;
+                woff[j] = co >= cout_g ? -1
+                          : fold ? co / fold->s * (K * fold->s) + t * fold->s + co % fold->s
+                          : co * K + t;
+            }
+            /* folded, lanes are runs of consecutive weights: copied as runs */
+            dc_idx run = 1;
+            while (run < COB && woff[0] >= 0 && woff[run] == woff[0] + run) run++;
+            for (dc_idx ci = 0; ci < cin_g; ci++) {
+                const DC_T *wc = w + (grp * cin_g + ci) * cout_g * K;
+                dc_idx j = 0;
+                if (run > 1)
+                    for (; j < run; j++) dst[ci * COB + j] = wc[woff[0] + j];
+                for (; j < COB; j++) dst[ci * COB + j] = woff[j] >= 0 ? wc[woff[j]] : 0;
+            }
         }
         /* channels-last input: [image][group][pixel][channel], 64 pixels at a time */
         const dc_idx pblk = (pin + 63) / 64;
@@ -308,6 +359,7 @@ static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, cons
         for (dc_idx task = 0; task < tasks; task++) {
             if (!buf) continue;
             dc_idx tq = task;
+            const dc_idx ws = tq % nws; tq /= nws;
             const dc_idx rb = tq % nrb; tq /= nrb;
             const dc_idx od = tq % no0; tq /= no0;
             const dc_idx nn = tq % N; tq /= N;
@@ -315,6 +367,8 @@ static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, cons
             const dc_idx grp = tq / ncob;
             const dc_idx rh = rblk[3 * rb], mh0 = rblk[3 * rb + 1], mh1 = rblk[3 * rb + 2];
             const dc_idx i0 = g.ivl_of[0][od], md = od / s[0];
+            const dc_idx ow0 = ws * bw, ow1 = ow0 + bw < no2 ? ow0 + bw : no2;
+            if (ow0 >= ow1) continue;      /* the rounding left the last ones empty */
             const dc_idx co0 = grp * cout_g + cb * COB;
             const dc_idx nco = cout_g - cb * COB < COB ? cout_g - cb * COB : COB;
             const DC_T *xb = xcl + (nn * groups + grp) * cin_g * pin;
@@ -326,19 +380,26 @@ static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, cons
                 if (a >= b) continue;
                 for (dc_idx i2 = 0; i2 < g.nivl[2]; i2++) {
                     const dc_civl *I2 = &g.ivl[2][i2];
-                    const dc_idx len2 = I2->hi - I2->lo, npx = (b - a) * len2;
+                    /* the interval's positions m whose outputs r + m*s fall in the
+                     * segment */
+                    const dc_idx r2 = I2->r, s2 = s[2];
+                    const dc_idx mlo = ow0 > r2 ? (ow0 - r2 + s2 - 1) / s2 : 0;
+                    const dc_idx mhi = ow1 > r2 ? (ow1 - r2 + s2 - 1) / s2 : 0;
+                    const dc_idx lo2 = I2->lo > mlo ? I2->lo : mlo;
+                    const dc_idx hi2 = I2->hi < mhi ? I2->hi : mhi;
+                    if (lo2 >= hi2) continue;
+                    const dc_idx len2 = hi2 - lo2, npx = (b - a) * len2;
                     const dc_idx box = (i0 * g.nivl[1] + i1) * g.nivl[2] + i2;
                     const dc_idx t0 = g.term0[box], nterm = g.term0[box + 1] - t0;
                     /* the box's pixels row by row, P at a time: both offsets step
                      * along the row and jump at its end (no multiply per pixel;
                      * with one tap and few input channels this loop is a good
                      * part of a kernel call) */
-                    const dc_idx lo2 = I2->lo, hi2 = I2->hi;
                     const dc_idx xjump = (n[2] - len2) * cin_g;
-                    const dc_idx bstep = s[2] * COB, bjump = (no2 - len2 * s[2]) * COB;
+                    const dc_idx bstep = s2 * COB, bjump = (bw - len2 * s2) * COB;
                     dc_idx m2 = lo2;
                     dc_idx xo = ((md * n[1] + a) * n[2] + lo2) * cin_g;
-                    dc_idx bo = ((a - mh0) * no2 + I2->r + lo2 * s[2]) * COB;
+                    dc_idx bo = ((a - mh0) * bw + r2 + lo2 * s2 - ow0) * COB;
                     for (dc_idx q0 = 0; q0 < npx; q0 += P) {
                         /* pixels past the box repeat its last one: the same value is
                          * stored twice */
@@ -369,10 +430,17 @@ static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, cons
                 }
             }
             /* the staged rows [row][width][channel] -> out rows, with the bias */
+            if (fold) {
+                const dc_idx cr = cout / fold->s, cr_g = cout_g / fold->s;
+                DC_CFN(dc_cl_fold_store)(fold, buf, COB, ow0, ow1 - ow0, cb * COB, nco,
+                                         out + (nn * cr + grp * cr_g) * fold->nout,
+                                         bias ? bias + grp * cr_g : NULL);
+                continue;
+            }
             for (dc_idx mh = mh0; mh < mh1; mh++)
-                DC_CFN(dc_cl_transpose)(buf + (mh - mh0) * no2 * COB, COB, no2, nco,
+                DC_CFN(dc_cl_transpose)(buf + (mh - mh0) * bw * COB, COB, ow1 - ow0, nco,
                                         out + (((nn * cout + co0) * no0 + od) * no1
-                                               + rh + mh * s[1]) * no2,
+                                               + rh + mh * s[1]) * no2 + ow0,
                                         no0 * no1 * no2, bias ? bias + co0 : NULL);
         }
         free(buf);
@@ -382,6 +450,19 @@ static DC_BTGT int DC_CFN(dc_chlast_tr)(const dc_plan *plan, const DC_T *x, cons
     return failed ? -1 : 0;
 }
 
+static int DC_CFN(dc_chlast_tr)(DC_BLOCKED_ARGS(DC_T)) {
+    (void)p;
+    return DC_CFN(dc_chlast_run)(NULL, x, w, bias, out, N, groups, cin_g, cout_g, n, k, s,
+                                 d, pb, no, nt);
+}
+
+static int DC_CFN(dc_chlast_fold_tr)(const dc_fold *fold, DC_BLOCKED_ARGS(DC_T)) {
+    (void)p;
+    return DC_CFN(dc_chlast_run)(fold, x, w, bias, out, N, groups, cin_g, cout_g, n, k, s,
+                                 d, pb, no, nt);
+}
+
+#undef DC_CL_MIN_SEG
 #undef DC_CL_ACC
 #undef DC_CL_VMAX
 #undef DC_CFN

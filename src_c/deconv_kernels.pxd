@@ -6,6 +6,11 @@ cdef extern from "deconv_kernels.h" nogil:
         dc_idx acc_len
         dc_idx taps_total
 
+    ctypedef struct dc_fold:
+        dc_idx s
+        dc_idx off
+        dc_idx nout
+
     int DC_CLONES_ENABLED
 
     int dc_plan_build(dc_plan *p, int transposed, const dc_idx *n, const dc_idx *k,
@@ -76,3 +81,13 @@ cdef extern from "deconv_kernels.h" nogil:
                         dc_idx cin_g, dc_idx cout_g, const dc_idx *n, const dc_idx *k,
                         const dc_idx *s, const dc_idx *d, const dc_idx *pb,
                         const dc_idx *no, int nt)
+    int dc_chlast_fold_tr_f32(const dc_fold *fold, const dc_plan *p, const float *x,
+                              const float *w, const float *bias, float *out, dc_idx N,
+                              dc_idx groups, dc_idx cin_g, dc_idx cout_g, const dc_idx *n,
+                              const dc_idx *k, const dc_idx *s, const dc_idx *d,
+                              const dc_idx *pb, const dc_idx *no, int nt)
+    int dc_chlast_fold_tr_f64(const dc_fold *fold, const dc_plan *p, const double *x,
+                              const double *w, const double *bias, double *out, dc_idx N,
+                              dc_idx groups, dc_idx cin_g, dc_idx cout_g, const dc_idx *n,
+                              const dc_idx *k, const dc_idx *s, const dc_idx *d,
+                              const dc_idx *pb, const dc_idx *no, int nt)

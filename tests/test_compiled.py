@@ -22,8 +22,9 @@ if os.environ.get("DECONV_CORE_BACKEND", "").strip().lower() == "numpy":
 else:
     from deconv_core import _kernels  # a missing extension is a failure here
 
-DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST, VCHAN = 1, 2, 3, 4, 5, 6  # 3-6: DIRECT
-ALL_PATHS = (DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST, VCHAN)        # without AVX2+FMA
+DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST, VCHAN, FOLD = 1, 2, 3, 4, 5, 6, 7
+# 3-7 run DIRECT without AVX2+FMA; FOLD runs CHLAST where the call does not fold
+ALL_PATHS = (DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST, VCHAN, FOLD)
 BLOCKED_MIN_WORK = _kernels.build_info()["planner"]["blocked_min_work"]
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
 
@@ -218,8 +219,58 @@ def test_long_1d_kernels(dtype):
         pads = ((pb, pa),) if it % 3 else ((0, 0), (pb, pa))
         case = (x, w, bias, (s,) * len(shape), pads, (1,) * len(shape), groups)
         ref = ref_conv_transpose(*case)
-        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE, VCHAN, 0):
+        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE, VCHAN, FOLD, 0):
             np.testing.assert_allclose(run_transposed(*case, path=path), ref, **TOL[dtype])
+
+
+def fold_case(rng, dtype, *, s=None, m=None):
+    """A 1-D problem whose stride divides its kernel (k = m*s), any pads, output
+    padding included (negative 'after' pads)."""
+    s = int(rng.integers(2, 70)) if s is None else s
+    m = int(rng.integers(1, 5)) if m is None else m
+    k = m * s
+    n = int(rng.integers(1, 30))
+    groups = int(rng.integers(1, 3))
+    pb = int(rng.integers(-s - 3, k + 2))
+    pa = int(rng.integers(-s + 1, k + 2))
+    if (n - 1) * s + k - pb - pa < 1:
+        pb, pa = 0, 0
+    ci, co = groups * int(rng.integers(1, 20)), groups * int(rng.integers(1, 4))
+    x = rng.standard_normal((int(rng.integers(1, 4)), ci, n)).astype(dtype)
+    w = rng.standard_normal((ci, co // groups, k)).astype(dtype)
+    bias = rng.standard_normal(co).astype(dtype) if rng.random() < 0.7 else None
+    return x, w, bias, (s,), ((pb, pa),), (1,), groups
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_folded_1d_matches_reference_and_threads(dtype):
+    """The folded path (stride dividing the kernel: C_out*stride virtual channels of a
+    stride-1 problem for the channels-last kernel, writing the real rows): strides
+    2-69 (virtual channel blocks that start mid-channel, remainder blocks), 1-4 taps
+    per phase, pads before the first and past the last virtual pixel, output
+    padding, groups, bias; 1-3 threads give the same bits."""
+    rng = np.random.default_rng(97 + (dtype == np.float64))
+    for _ in range(40):
+        check_threads(fold_case(rng, dtype), FOLD, dtype)
+
+
+def test_inverse_stft_shape_is_planned_folded(isa):
+    """The inverse-STFT shape takes the folded path (same bits as forcing it, other
+    bits than the GEMM overlap-add); a stride that does not divide the kernel keeps
+    the GEMM overlap-add."""
+    if isa == "none":
+        pytest.skip("the AVX2/AVX-512 kernels are switched off in this run (isa 'none')")
+    rng = np.random.default_rng(98)
+    x = rng.standard_normal((1, 66, 40)).astype(np.float32)
+    w = rng.standard_normal((66, 1, 256)).astype(np.float32)
+    case = (x, w, None, (64,), ((96, 96),), (1,), 1)
+    got = run_transposed(*case)
+    assert np.array_equal(got, run_transposed(*case, path=FOLD))
+    assert not np.array_equal(got, run_transposed(*case, path=GEMM))
+    np.testing.assert_allclose(got, ref_conv_transpose(*case), **TOL[np.float32])
+    w = w[:, :, :250]
+    case = (x, w, None, (64,), ((96, 96),), (1,), 1)
+    assert np.array_equal(run_transposed(*case), run_transposed(*case, path=GEMM))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -586,7 +637,7 @@ def test_depthwise_benchmark_shape(dtype):
 
 
 @pytest.mark.parametrize("groups", [1, 2])   # 2: one input channel per group
-@pytest.mark.parametrize("path", [DIRECT, BLOCKED, DEPTHWISE, CHLAST, VCHAN, 0])
+@pytest.mark.parametrize("path", [DIRECT, BLOCKED, DEPTHWISE, CHLAST, VCHAN, FOLD, 0])
 def test_nonfinite_weights_only_reach_real_pixels(path, groups):
     """An inf weight must not turn border outputs into NaN (no product with a pixel
     outside the input is ever formed): same result as the reference scatter."""
@@ -596,13 +647,19 @@ def test_nonfinite_weights_only_reach_real_pixels(path, groups):
     w[0, 1, 0, 3] = np.inf
     w[1, 2, 3, 0] = -np.inf
     args = ((2, 2), ((1, 1), (1, 1)), (1, 1), groups)
-    got = run_transposed(x, w, None, *args, path=path)
-    with np.errstate(invalid="ignore"):
-        ref = ref_conv_transpose(x, w, None, *args)
-    assert np.array_equal(np.isnan(got), np.isnan(ref))
-    assert np.array_equal(np.isinf(got), np.isinf(ref))
-    fin = np.isfinite(ref)
-    np.testing.assert_allclose(got[fin], ref[fin], rtol=2e-4, atol=2e-4)
+    # and a 1-D call the folded path really folds: 3 output channels x stride 8
+    x1 = rng.standard_normal((1, 2, 30)).astype(np.float32)
+    w1 = rng.standard_normal((2, 3, 16)).astype(np.float32)
+    w1[0, 1, 3] = np.inf
+    w1[1, 2, 15] = -np.inf
+    for case in ((x, w, None) + args, (x1, w1, None, (8,), ((5, 2),), (1,), groups)):
+        got = run_transposed(*case, path=path)
+        with np.errstate(invalid="ignore"):
+            ref = ref_conv_transpose(*case)
+        assert np.array_equal(np.isnan(got), np.isnan(ref))
+        assert np.array_equal(np.isinf(got), np.isinf(ref))
+        fin = np.isfinite(ref)
+        np.testing.assert_allclose(got[fin], ref[fin], rtol=2e-4, atol=2e-4)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -615,12 +672,13 @@ def test_isas_bit_identical(dtype):
     rng = np.random.default_rng(77 + (dtype == np.float64))
     cases = [transposed_case(rng, 1 + it % 3, dtype, big=True) for it in range(20)]
     cases += [depthwise_case(rng, 1 + it % 3, dtype, wide=True) for it in range(20)]
+    cases += [fold_case(rng, dtype) for it in range(10)]
     for case in cases:
         got = {}
         for name in ISAS[:2]:
             _kernels._set_blocked_isa(name)
             got[name] = [run_transposed(*case, path=p)
-                         for p in (BLOCKED, DEPTHWISE, CHLAST, VCHAN)]
+                         for p in (BLOCKED, DEPTHWISE, CHLAST, VCHAN, FOLD)]
         for a, b in zip(*got.values()):
             assert np.array_equal(a, b), repr(case[3:])
 
