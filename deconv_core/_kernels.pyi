@@ -17,7 +17,8 @@ def conv_transpose(
     groups: int,
     num_threads: int,
     *,
-    _path: int = ...,  # private: 0 planner, 1 direct, 2 gemm, 3 blocked, 4 depthwise
+    _path: int = ...,  # private: 0 planner, 1 direct, 2 gemm, 3 blocked, 4 depthwise,
+                       # 5 channels-last, 6 virtual channels, 7 folded channels-last
 ) -> None: ...
 conv = conv_transpose  # same signature; weight layout (C_out, C_in/groups, *k)
 

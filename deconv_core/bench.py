@@ -278,8 +278,10 @@ def time_interleaved(calls, repeat, warmup, min_sample, settle=0.0, rewarm=0.0):
     threads the previous contender left spinning (OpenBLAS busy-waits about 0.1 s after
     a call; XLA's and OpenMP's pools spin too) are idle when the next one starts. Then,
     if ``rewarm`` > 0, the contender runs untimed for that long: after the idle, calls
-    are slower for about 10 ms (the CPUs' clocks, and the contender's own pool threads,
-    come back), and the timed sample should see what a loop of calls sees.
+    are slower for a while (the CPUs' clocks and the contender's own pool threads come
+    back; a pool thread woken by its caller may share the caller's core until the
+    scheduler separates them, ~50 ms on the reference VM: benchmarks/after_idle.py),
+    and the timed sample should see what a loop of calls sees.
     """
     names = list(calls)
     inner = {}
@@ -631,12 +633,12 @@ def _parse(argv):
                         "workers to stop (100; quick 20)")
     p.add_argument("--rewarm-ms", type=float,
                    help="untimed calls of the contender after the settle, before its timed "
-                        "sample (20; quick 5; 0: none)")
+                        "sample (80; quick 5; 0: none)")
     args = p.parse_args(argv)
     quick = args.quick
     for key, normal, fast in [("repeat", 15, 5), ("warmup", 3, 1), ("min_sample_ms", 20.0, 5.0),
                               ("gemm_size", 2048, 512), ("settle_ms", 100.0, 20.0),
-                              ("rewarm_ms", 20.0, 5.0)]:
+                              ("rewarm_ms", 80.0, 5.0)]:
         if getattr(args, key) is None:
             setattr(args, key, fast if quick else normal)
     for key in ("threads", "repeat", "gemm_size"):

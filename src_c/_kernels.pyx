@@ -5,7 +5,8 @@ C-contiguous float32/float64 arrays of matching dtype, ``out`` of the exact outp
 shape (its contents are overwritten), ``pads`` as ``(before, after)`` pairs.
 
 1-D and 2-D problems are handled as 3-D ones with leading singleton spatial dims.
-A small planner picks, per call, one of six transposed-convolution paths:
+A small planner picks, per call, one of seven transposed-convolution paths (the
+folded one is the channels-last kernel on a transformed problem):
 
 * channels-last (AVX2+FMA or AVX-512, channel-heavy layers): the input copied
   channels-last, a micro-kernel with P pixels x V vectors of output channels in
@@ -36,7 +37,7 @@ A small planner picks, per call, one of six transposed-convolution paths:
 * gemm: the channel reduction as one BLAS matmul per batch chunk
   (C_out*K x C_in_g) @ (C_in_g x chunk*P), then a parallel, phase-partitioned col2im
   gather that writes each output element once; the 1-D overlap-add shape (inverse
-  STFT) when the stride does not divide the kernel, and channel-heavy layers on CPUs
+  STFT) when it does not fold (see _plan_path), and channel-heavy layers on CPUs
   without AVX2+FMA.
 
 Each output element is computed by one thread in a fixed order, so results are
