@@ -451,10 +451,12 @@ ctypedef int (*_tr_f64)(const dc_plan *, const double *, const double *, const d
 
 
 cdef int _blocked(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
-                  Geometry *g, dc_plan *p, int nt, int kind) except -1:
+                  Geometry *g, dc_plan *p, int nt, int kind,
+                  const dc_fold *fold=NULL) except -1:
     """The AVX2/AVX-512 kernels (arrays C-contiguous): ``kind`` PATH_BLOCKED
     (deconv_blocked.h), PATH_DEPTHWISE (deconv_depthwise.h), PATH_CHLAST
-    (deconv_chlast.h) or PATH_VCHAN (deconv_vchan.h); same arguments for all four."""
+    (deconv_chlast.h) or PATH_VCHAN (deconv_vchan.h); same arguments for all four.
+    With ``fold`` (see _fold), the channels-last kernel on g, the folded geometry."""
     cdef void *bp = NULL
     cdef void *xp = cnp.PyArray_DATA(x)
     cdef void *wp = cnp.PyArray_DATA(w)
@@ -469,7 +471,17 @@ cdef int _blocked(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
     if bias is not None:
         bp = cnp.PyArray_DATA(<cnp.ndarray> bias)
     with nogil:
-        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+        if fold != NULL and cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+            rc = dc_chlast_fold_tr_f32(fold, p, <const float *> xp, <const float *> wp,
+                                       <const float *> bp, <float *> op, g.N, g.groups,
+                                       g.cin_g, g.cout_g, g.n, g.k, g.s, g.d, g.pb, g.no,
+                                       nt)
+        elif fold != NULL:
+            rc = dc_chlast_fold_tr_f64(fold, p, <const double *> xp, <const double *> wp,
+                                       <const double *> bp, <double *> op, g.N, g.groups,
+                                       g.cin_g, g.cout_g, g.n, g.k, g.s, g.d, g.pb, g.no,
+                                       nt)
+        elif cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
             rc = f32(p, <const float *> xp, <const float *> wp, <const float *> bp,
                      <float *> op, g.N, g.groups, g.cin_g, g.cout_g, g.n, g.k, g.s, g.d,
                      g.pb, g.no, nt)
@@ -488,49 +500,21 @@ cdef int _fold(cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
                Geometry *g, dc_plan *p, int nt) except -1:
     """A foldable call (_foldable) as the stride-1 problem of deconv_chlast.h's dc_fold:
     virtual pixels q in [q_lo, q_hi), the ones whose outputs q*s + r - pb meet
-    [0, nout)."""
+    [0, nout), and C_out_g*s virtual output channels."""
     cdef dc_idx fs = g.s[2], pb = g.pb[2], nout = g.no[2]
     cdef dc_idx q_lo = _floordiv(pb, fs)
     cdef dc_idx q_hi = -_floordiv(-(nout + pb), fs)
     cdef dc_fold fold
-    cdef dc_idx vn[3]
-    cdef dc_idx vk[3]
-    cdef dc_idx one[3]
-    cdef dc_idx vpb[3]
-    cdef dc_idx vno[3]
-    cdef int j, rc
-    for j in range(3):
-        vn[j] = vk[j] = one[j] = vno[j] = 1
-        vpb[j] = 0
-    vn[2] = g.n[2]
-    vk[2] = g.k[2] // fs
-    vpb[2] = q_lo
-    vno[2] = q_hi - q_lo
+    cdef Geometry v = g[0]
+    v.cout_g = g.cout_g * fs
+    v.k[2] = g.k[2] // fs
+    v.s[2] = 1
+    v.pb[2] = q_lo
+    v.no[2] = q_hi - q_lo
     fold.s = fs
     fold.off = q_lo * fs - pb
     fold.nout = nout
-    cdef void *bp = NULL
-    cdef void *xp = cnp.PyArray_DATA(x)
-    cdef void *wp = cnp.PyArray_DATA(w)
-    cdef void *op = cnp.PyArray_DATA(out)
-    if bias is not None:
-        bp = cnp.PyArray_DATA(<cnp.ndarray> bias)
-    with nogil:
-        if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
-            rc = dc_chlast_fold_tr_f32(&fold, p, <const float *> xp, <const float *> wp,
-                                       <const float *> bp, <float *> op, g.N, g.groups,
-                                       g.cin_g, g.cout_g * fs, vn, vk, one, one, vpb, vno,
-                                       nt)
-        else:
-            rc = dc_chlast_fold_tr_f64(&fold, p, <const double *> xp, <const double *> wp,
-                                       <const double *> bp, <double *> op, g.N, g.groups,
-                                       g.cin_g, g.cout_g * fs, vn, vk, one, one, vpb, vno,
-                                       nt)
-    if rc != 0:
-        raise MemoryError(f"deconv_core: out of memory for the packed weights, input copy "
-                          f"or row buffers (weight shape {(<object> w).shape}, input shape "
-                          f"{(<object> x).shape})")
-    return 0
+    return _blocked(x, w, bias, out, &v, p, nt, PATH_CHLAST, &fold)
 
 
 cdef inline const floating *_cptr(const floating[::1] v) noexcept:

@@ -238,8 +238,7 @@ static DC_BTGT int DC_CFN(dc_chlast_run)(const dc_fold *fold, const DC_T *x, con
     /* output-channel blocks of V <= DC_CL_VMAX vectors, as few blocks as that allows,
      * as even as they can be (the least padding in the last one) */
     const dc_idx nvec = (cout_g + DC_VL - 1) / DC_VL;
-    const dc_idx vmax = DC_CL_VMAX;
-    const dc_idx nblk = (nvec + vmax - 1) / vmax;
+    const dc_idx nblk = (nvec + DC_CL_VMAX - 1) / DC_CL_VMAX;
     int V = (int)((nvec + nblk - 1) / nblk), P;
     DC_CFN(dc_cl_fn) fn = DC_CFN(dc_cl_pick)(V, &P);
     const dc_idx COB = (dc_idx)V * DC_VL;
