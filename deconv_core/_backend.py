@@ -35,6 +35,18 @@ def load(name):
     raise ValueError(f"deconv_core: backend {name!r} must be 'compiled' or 'numpy'")
 
 
+def loadable():
+    """The backend names that load here, compiled first (for tools comparing both)."""
+    names = []
+    for name in ("compiled", "numpy"):
+        try:
+            load(name)
+        except ImportError:
+            continue
+        names.append(name)
+    return names
+
+
 def _initial():
     choice = os.environ.get(ENV_VAR, "").strip().lower() or "auto"
     if choice == "auto":

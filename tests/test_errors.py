@@ -147,6 +147,25 @@ def test_backend_env_var_is_validated(monkeypatch):
         _backend.load("gpu")
 
 
+def test_loadable_backends_are_the_ones_that_load(monkeypatch):
+    """The benchmark scripts' list of backends: numpy always, compiled only when its
+    module imports."""
+    try:
+        import deconv_core._kernels  # noqa: F401
+        expect = ["compiled", "numpy"]
+    except ImportError:   # the pure-NumPy install
+        expect = ["numpy"]
+    assert _backend.loadable() == expect
+    real_load = _backend.load
+
+    def no_kernels(name):
+        if name == "compiled":
+            raise ImportError("no kernels here")
+        return real_load(name)
+    monkeypatch.setattr(_backend, "load", no_kernels)
+    assert _backend.loadable() == ["numpy"]
+
+
 def test_empty_but_unrepresentable_output_is_value_error(backend):
     # A legal (empty) input whose empty output NumPy could not describe: 2**63 elements.
     x = np.broadcast_to(np.zeros(1), (0, 1, 2**59))
