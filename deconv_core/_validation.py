@@ -111,10 +111,17 @@ def canonical_padding(fname, padding, nd, sizes, kernel, stride, dilation, trans
                       output_padding=None):
     """Padding as ``nd`` ``(before, after)`` pairs, with ``'same'`` resolved.
 
+    The pairs are what is removed from the full result; ``output_padding`` is
+    appended after them in every form (as ONNX does), so the output size is
+    ``(in - 1)*stride - before - after + dilation*(k - 1) + 1 + output_padding``.
+
     For ``'same'`` in transposed mode the total is
-    ``dilation*(k-1) + 1 + output_padding - stride``; a negative total (stride
-    wider than the kernel's span) leaves the missing pixels at the end, where
-    no tap reaches, as TensorFlow's gradient of a SAME convolution does.
+    ``dilation*(k-1) + 1 + output_padding - stride`` (ONNX ``SAME_UPPER``: the
+    output is exactly ``in*stride``, and ``output_padding`` shifts the kept window
+    by moving padding from the start to the end). A negative total (stride wider
+    than the kernel's span plus ``output_padding``) leaves the missing pixels at
+    the end, where no tap reaches, as TensorFlow does (ONNX's reference evaluator
+    and ONNX Runtime disagree with each other there).
     """
     if isinstance(padding, str):
         mode = padding.lower()
@@ -353,8 +360,6 @@ def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilatio
                 raise ValueError(f"{fname}: pass output_size={output_size!r} or "
                                  f"output_padding={output_padding!r}, not both")
         pads = canonical_padding(fname, padding, nd, sizes, kernel, stride, dilation, True, op)
-        if isinstance(padding, str):
-            op = (0,) * nd  # 'same' already absorbed it into the pads
         if output_size is not None:
             base = output_sizes(sizes, kernel, stride, pads, dilation, True)
             op = _output_size_padding(fname, output_size, nd, base, stride, dilation)

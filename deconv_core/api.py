@@ -11,7 +11,7 @@ _COMMON_PARAMS = """\
 stride : int or tuple of {nd} ints, default 1
 padding : int, tuple of {nd} ints, tuple of {nd} (before, after) pairs, 'valid' or 'same'
     Implicit zero padding{padnote}. Pairs give asymmetric padding (ONNX ``pads``);
-    ``'same'`` puts an odd extra pixel at the end (ONNX ``SAME_UPPER``, TensorFlow).
+    ``'same'`` puts an odd extra pixel at the end (ONNX ``SAME_UPPER``, TensorFlow).{samenote}
 dilation : int or tuple of {nd} ints, default 1
     Spacing between kernel taps.
 groups : int, default 1
@@ -22,6 +22,14 @@ num_threads : int, optional
     Threads for this call. None: the OpenMP default (``OMP_NUM_THREADS``,
     threadpoolctl limits).
 """
+
+_SAME_TRANSPOSED = """
+    ``'same'`` gives ``output = input*stride`` with a total padding of
+    ``dilation*(k - 1) + 1 + output_padding - stride`` per dim; ``output_padding``
+    is appended after the padding in every form, ``'valid'`` included (as ONNX).
+    A negative total leaves the missing pixels at the end, as TensorFlow does."""
+_SAME_FORWARD = """
+    ``'same'`` gives ``output = ceil(input / stride)``."""
 
 _TRANSPOSED_DOC = """\
 {nd}-D transposed convolution ("deconvolution"), the adjoint of :func:`conv{nd}d`.
@@ -112,7 +120,8 @@ def _doc(transposed, nd):
         ks=", ".join("k" + s for s in _SHAPES[nd]),
         ex_in=ex_in, ex_w=ex_w, ex_out=ex_out)
     common = _COMMON_PARAMS.format(
-        nd=nd, padnote=" removed from the output (as in PyTorch)" if transposed else "")
+        nd=nd, padnote=" removed from the output (as in PyTorch)" if transposed else "",
+        samenote=_SAME_TRANSPOSED if transposed else _SAME_FORWARD)
     tail = _TAIL.format(name=f"conv_transpose{nd}d" if transposed else f"conv{nd}d",
                         ex_args="stride=2, padding=1" if transposed else "stride=3, padding=2",
                         **fields)

@@ -66,10 +66,7 @@ class Explanation:
         self.stride, self.dilation = c.stride, c.dilation
         self.kernel_size = self.weight.shape[2:]
         self.border = tuple(d * (k - 1) for d, k in zip(self.dilation, self.kernel_size))
-        if isinstance(padding, str):  # 'same' has absorbed output_padding into the pads
-            self.output_padding = (0, 0)
-        else:
-            self.output_padding = per_dim("explain", "output_padding", output_padding, 2, 0)
+        self.output_padding = per_dim("explain", "output_padding", output_padding, 2, 0)
         # c.pads hold (before, after - output_padding); a negative 'after' ('same' with a
         # stride wider than the kernel's span) appends zeros instead of removing.
         self.pads = tuple((pb, pa + o) for (pb, pa), o in zip(c.pads, self.output_padding))

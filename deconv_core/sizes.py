@@ -19,7 +19,7 @@ def _sizes(fname, input_size, kernel_size, stride, padding, dilation, transposed
     if transposed:
         op = output_padding_per_dim(fname, output_padding, nd, stride, dilation)
     pads = canonical_padding(fname, padding, nd, sizes, kernel, stride, dilation, transposed, op)
-    if transposed and not isinstance(padding, str):
+    if transposed:
         pads = tuple((pb, pa - o) for (pb, pa), o in zip(pads, op))
     res = output_sizes(sizes, kernel, stride, pads, dilation, transposed)
     if any(r < (0 if transposed else 1) for r in res):
@@ -39,7 +39,9 @@ def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, out
     input_size, kernel_size : int or tuple of ints
         One int per spatial dim (an int input_size gives an int result).
     stride, padding, output_padding, dilation
-        As in :func:`conv_transpose2d` (padding may be pairs, 'valid' or 'same').
+        As in :func:`conv_transpose2d` (padding may be pairs, 'valid' or 'same';
+        ``output_padding`` is added in every form, so ``'same'`` gives exactly
+        ``input_size*stride``, as ONNX ``SAME_UPPER``).
 
     Returns
     -------
@@ -54,6 +56,10 @@ def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, out
     [4, 6, 4]
     >>> conv_transpose_output_size((3, 3), 3, stride=3, padding=2)
     (5, 5)
+    >>> conv_transpose_output_size(5, 3, stride=2, padding="same", output_padding=1)
+    10
+    >>> conv_transpose_output_size(7, 2, stride=2, padding="valid", output_padding=1)
+    15
     """
     return _sizes("conv_transpose_output_size", input_size, kernel_size, stride, padding,
                   dilation, True, output_padding)
