@@ -131,6 +131,22 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
+# The Cython driver and the C translation units: one per row of the kernel table
+# (registry/dc_isa.h) and the registry itself; ARCHITECTURE.md says what each holds.
+C_SOURCES = ("_kernels.pyx", "isa/dc_portable.c", "isa/dc_avx2.c", "isa/dc_avx512.c",
+             "registry/dc_registry.c", "registry/dc_planner.c")
+
+
+def c_headers():
+    """Every header, table and Cython declaration under src_c/ (rebuild when one changes)."""
+    found = []
+    for root, _, files in os.walk(os.path.join(HERE, SRC)):
+        for name in files:
+            if name.endswith((".h", ".def", ".pxd")):
+                found.append(os.path.relpath(os.path.join(root, name), HERE))
+    return sorted(found)
+
+
 def extensions():
     if BUILD_MODE == "0":
         return []
@@ -138,14 +154,8 @@ def extensions():
 
     return [Extension(
         "deconv_core._kernels",
-        sources=[os.path.join(SRC, "_kernels.pyx")],
-        depends=[os.path.join(SRC, name) for name in (
-            "deconv_kernels.h", "deconv_rows.h", "deconv_blocked.h", "deconv_blocked_t.h",
-            "deconv_avx2_inst.h", "deconv_avx512_inst.h", "deconv_isa_undef.h", "deconv_depthwise.h",
-            "deconv_depthwise_t.h", "deconv_chlast.h", "deconv_chlast_t.h",
-            "deconv_vchan.h", "deconv_vchan_t.h",
-            "deconv_kernels.pxd",
-            "_openmp_helpers.pxd")],
+        sources=[os.path.join(SRC, name) for name in C_SOURCES],
+        depends=c_headers(),
         include_dirs=[SRC, numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )]

@@ -8,10 +8,9 @@ from ._backend import backend
 from ._config import show_config
 from .api import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
                   conv_transpose3d)
-from .lesson import Steps, steps
+from .lesson.steps import Steps, steps
 from .sizes import conv_output_size, conv_transpose_output_size
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -24,6 +23,6 @@ __all__ = [
 def __getattr__(name):
     # matplotlib is an optional extra: import the plotting module only when asked.
     if name == "plot_steps":
-        from .plotting import plot_steps
+        from .lesson.pictures import plot_steps
         return plot_steps
     raise AttributeError(f"module 'deconv_core' has no attribute {name!r}")

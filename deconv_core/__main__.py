@@ -63,7 +63,7 @@ def main(argv=None):
         from .bench import main as bench_main
         return bench_main(rest)
     if args.command == "explain":
-        from .explain import main as explain_main
+        from .lesson.cli import main as explain_main
         return explain_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")

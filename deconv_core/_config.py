@@ -5,6 +5,7 @@ import sys
 import numpy as np
 
 from . import _backend
+from ._version import __version__
 
 __all__ = ["show_config", "config"]
 
@@ -12,7 +13,7 @@ __all__ = ["show_config", "config"]
 def config():
     """The configuration as a dict (what :func:`show_config` prints)."""
     info = {
-        "deconv_core": _version(),
+        "deconv_core": __version__,
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "backend": _backend.backend(),
@@ -30,15 +31,12 @@ def config():
     info["openmp"] = bool(build.get("openmp"))
     info["default_threads"] = kernels.max_threads()
     for key in ("compiler_flags", "link_flags", "cython_directives", "bounds_checks",
-                "march_native", "isa", "blocked_kernels", "target_clones", "planner"):
+                "march_native", "isa", "kernel_isa", "target_clones", "planner"):
         if key in build:
             info[key] = build[key]
+    info["kernels"] = "; ".join(f"{op}: {', '.join(fams)}"
+                                for op, fams in kernels.kernels_in_use().items())
     return info
-
-
-def _version():
-    from . import __version__
-    return __version__
 
 
 def show_config(file=None):

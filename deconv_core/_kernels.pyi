@@ -1,10 +1,25 @@
 """Type stubs of the compiled extension deconv_core._kernels (see src_c/_kernels.pyx)."""
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
 
 _Float = npt.NDArray[np.floating[Any]]
+
+class Kernel(NamedTuple):
+    """One compiled kernel of the registry (src_c/registry/dc_kernels.def)."""
+    name: str            # f32_tconv_chlast__avx512: dtype, op, family, ISA
+    op: str              # "tconv" or "conv"
+    family: str          # what _kernel= forces
+    dtype: str           # "float32" or "float64"
+    isa: str             # "portable", "avx2" or "avx512"
+    tiles: Tuple[str, ...]  # its micro-kernels' register tiles ("12x2", ...)
+    impl: str            # "c", or "blas" (the driver's matmul first)
+    serves: str          # the shapes the planner gives it
+    available: bool      # this CPU can run it
+
+KERNELS: Tuple[Kernel, ...]
+FAMILIES: dict[str, Tuple[str, ...]]   # per op, its kernel families in registry order
 
 def conv_transpose(
     x: _Float,
@@ -17,27 +32,28 @@ def conv_transpose(
     groups: int,
     num_threads: int,
     *,
-    _path: int = ...,  # private: 0 planner, 1 direct, 2 gemm, 3 blocked, 4 depthwise,
-                       # 5 channels-last, 6 virtual channels, 7 folded channels-last
+    _kernel: Optional[str] = ...,  # private: a family of FAMILIES["tconv"]; None: planner
 ) -> None: ...
-conv = conv_transpose  # same signature; weight layout (C_out, C_in/groups, *k)
+conv = conv_transpose  # same signature; weight layout (C_out, C_in/groups, *k); FAMILIES["conv"]
 
 def openmp_enabled() -> bool: ...
 def max_threads() -> int: ...
 def build_info() -> dict[str, Any]: ...
 # build_info() keys include "isa" (the ISA level the multi-versioned row kernels run
-# at on this CPU: "avx512", "avx2", "x86-64") and "blocked_kernels" (the ISA of the
-# register-blocked and depthwise kernels: "avx512f", "avx2+fma", or None without AVX2).
-def _set_blocked_isa(name: str) -> str: ...  # private (tests)
+# at on this CPU: "avx512", "avx2", "x86-64"), "kernel_isa" (the kernel table's row in
+# use: "avx512f", "avx2+fma" or "portable") and "planner" (its thresholds).
+def kernels_in_use() -> dict[str, Tuple[str, ...]]: ...
+def _set_isa(name: str) -> str: ...  # private (tests): "portable", "avx2" or "avx512"
+def _isa() -> str: ...               # private: the row in use
 
-class Planned:
-    """A validated call planned once; returns the result, or None for inputs it
+class Runner:
+    """A validated call prepared once; returns the result, or None for inputs it
     cannot read in place (the caller then takes the general path)."""
     def __call__(
         self, x: Any, w: Any, bias: Any, num_threads: Any
     ) -> Optional[_Float]: ...
 
-def plan_call(
+def make_runner(
     transposed: bool,
     dtype: Any,
     x_shape: Sequence[int],
@@ -49,4 +65,4 @@ def plan_call(
     groups: int,
     unbatched: bool,
     max_threads: int,
-) -> Planned: ...
+) -> Runner: ...

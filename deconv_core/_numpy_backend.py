@@ -41,7 +41,7 @@ import os
 
 import numpy as np
 
-__all__ = ["conv_transpose", "conv", "max_threads", "plan_call"]
+__all__ = ["conv_transpose", "conv", "max_threads", "make_runner"]
 
 # Upper bound for the per-chunk column buffer; batches are split to stay under it.
 _CHUNK_BYTES = 64 << 20
@@ -67,10 +67,10 @@ def max_threads():
     return _DEFAULT_THREADS
 
 
-def plan_call(transposed, dtype, x_shape, w_shape, out_shape, stride, pads, dilation, groups,
-              unbatched, max_threads):
+def make_runner(transposed, dtype, x_shape, w_shape, out_shape, stride, pads, dilation,
+                groups, unbatched, max_threads):
     """A runner for repeated calls of one validated geometry (see
-    ``deconv_core._validation.planned``): it skips the wrapper's argument handling and
+    ``deconv_core._validation.cached_runner``): it skips the wrapper's argument handling and
     returns the result, or None for inputs it cannot read in place or a
     ``num_threads`` it would have to check (the caller then validates)."""
     kernel = conv_transpose if transposed else conv

@@ -18,6 +18,8 @@ from collections import namedtuple
 
 import numpy as np
 
+from . import _call_cache
+
 __all__ = ["Call", "prepare", "per_dim", "canonical_padding", "output_sizes",
            "output_padding_per_dim", "check_allocatable"]
 
@@ -288,14 +290,15 @@ def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilatio
     only copies made are dtype/layout conversions of the inputs themselves.
 
     A call that repeats the shapes, dtypes and (plain int/str/tuple) arguments of
-    an earlier valid call reuses that call's canonical geometry: what decided the
-    geometry is the memo key, so the outcome is the same as validating anew.
+    an earlier valid call reuses that call's canonical geometry (``_call_cache``):
+    what decided the geometry is the cache key, so the outcome is the same as
+    validating anew.
     """
     key = None
     if out is None and output_size is None:
-        key = _memo_key(fname, input, weight, bias, stride, padding, dilation, groups,
-                        output_padding)
-        entry = _MEMO.get(key)
+        key = _call_cache.key(fname, input, weight, bias, stride, padding, dilation, groups,
+                              output_padding)
+        entry = _call_cache.get(key)
         if entry is not None:
             return _materialize(input, weight, bias, None,
                                 _num_threads(fname, num_threads, default_threads),
@@ -404,91 +407,10 @@ def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilatio
             check_allocatable(fname, f"a contiguous {dtype} copy of {name}", arr.shape, dtype)
 
     geometry = (dtype, stride, pads, dilation, groups, shape, unbatched)
+    # small results only: large ones are checked against the memory available at each call
     if key is not None and max(_nbytes(shape, dtype), x.nbytes, w.nbytes) < _LARGE_REQUEST:
-        if len(_MEMO) >= _MEMO_SIZE:
-            _MEMO.clear()
-        _MEMO[key] = _Memo(transposed, geometry, (batch, c_in) + sizes, w.shape)
+        _call_cache.put(key, transposed, geometry, (batch, c_in) + sizes, w.shape, MAX_THREADS)
     return _materialize(x, w, b, out, num_threads, geometry)
-
-
-class _Memo:
-    """A valid call's canonical geometry, its batched input and weight shapes, and
-    per backend module the backend's planned runner of it (or None)."""
-    __slots__ = ("transposed", "geometry", "x_shape", "w_shape", "runners")
-
-    def __init__(self, transposed, geometry, x_shape, w_shape):
-        self.transposed, self.geometry = transposed, geometry
-        self.x_shape, self.w_shape = x_shape, w_shape
-        self.runners = {}
-
-    def runner(self, impl):
-        try:
-            return self.runners[impl]
-        except KeyError:
-            pass
-        plan_call = getattr(impl, "plan_call", None)
-        run = None
-        if plan_call is not None:
-            dtype, stride, pads, dilation, groups, shape, unbatched = self.geometry
-            run = plan_call(self.transposed, dtype, self.x_shape, self.w_shape, shape, stride, pads, dilation,
-                            groups, unbatched, MAX_THREADS)
-        self.runners[impl] = run
-        return run
-
-
-# Recent valid calls (small results only: large ones are checked against the
-# memory available at each call), by _memo_key.
-_MEMO = {}
-_MEMO_SIZE = 512
-
-
-def _memo_key(fname, input, weight, bias, stride, padding, dilation, groups, output_padding):
-    """What decides a call's canonical geometry, or None when an argument is not
-    plain (its validation could depend on more than its value)."""
-    if (type(input) is np.ndarray and type(weight) is np.ndarray
-            and (bias is None or type(bias) is np.ndarray) and type(groups) is int
-            and (type(stride) is int or _plain(stride))
-            and (type(padding) is int or _plain(padding))
-            and (type(dilation) is int or _plain(dilation))
-            and (type(output_padding) is int or _plain(output_padding))):
-        return (fname, input.shape, input.dtype, weight.shape, weight.dtype,
-                None if bias is None else (bias.shape, bias.dtype),
-                stride, padding, dilation, groups, output_padding)
-    return None
-
-
-def planned(fname, impl, input, weight, bias, stride, padding, dilation, groups,
-            output_padding=0):
-    """The runner backend ``impl`` planned for an earlier valid call with the same
-    memo key, or None (then the caller validates through :func:`prepare`).
-
-    A runner returns the result, or None for inputs it cannot read in place.
-    """
-    key = _memo_key(fname, input, weight, bias, stride, padding, dilation, groups,
-                    output_padding)
-    entry = _MEMO.get(key)
-    if entry is None:
-        return None
-    return entry.runner(impl)
-
-
-def _plain(v):
-    """An int, a str, or a tuple of ints / of int tuples: safe as a memo key part
-    (unlike 2.0 or True, which compare equal to 2 and 1 but must be refused)."""
-    t = type(v)
-    if t is int or t is str:
-        return True
-    if t is not tuple:
-        return False
-    for item in v:
-        ti = type(item)
-        if ti is tuple:
-            for p in item:
-                if type(p) is not int:
-                    return False
-        elif ti is not int:
-            return False
-    return True
 
 
 def _materialize(x, w, b, out, num_threads, geometry):

@@ -1,6 +1,7 @@
 """The public convolution functions: validate once, dispatch to the active backend."""
 from . import _backend
-from ._validation import planned, prepare
+from ._call_cache import cached_runner
+from ._validation import prepare
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "conv1d", "conv2d", "conv3d"]
@@ -129,24 +130,32 @@ def _doc(transposed, nd):
                                                                     **fields)
 
 
+def _call(fname, nd, transposed, input, weight, bias, stride, padding, dilation, groups,
+          output_padding, output_size, out, num_threads):
+    """One call of either op: the backend's cached runner when the call repeats an
+    earlier valid one, else validation, then the backend's kernel."""
+    impl = _backend.active()
+    if out is None and output_size is None:
+        run = cached_runner(fname, impl, input, weight, bias, stride, padding, dilation, groups,
+                            output_padding)
+        if run is not None:
+            result = run(input, weight, bias, num_threads)
+            if result is not None:
+                return result
+    c = prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilation, groups,
+                output_padding, output_size, out, num_threads, impl.max_threads)
+    kernel = impl.conv_transpose if transposed else impl.conv
+    kernel(c.x, c.w, c.bias, c.out, c.stride, c.pads, c.dilation, c.groups, c.num_threads)
+    return c.result
+
+
 def _make_transposed(nd):
     fname = f"conv_transpose{nd}d"
 
     def conv_transpose(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                        groups=1, dilation=1, *, output_size=None, out=None, num_threads=None):
-        impl = _backend.active()
-        if out is None and output_size is None:
-            run = planned(fname, impl, input, weight, bias, stride, padding, dilation, groups,
-                          output_padding)
-            if run is not None:
-                result = run(input, weight, bias, num_threads)
-                if result is not None:
-                    return result
-        c = prepare(fname, nd, True, input, weight, bias, stride, padding, dilation, groups,
-                    output_padding, output_size, out, num_threads, impl.max_threads)
-        impl.conv_transpose(c.x, c.w, c.bias, c.out, c.stride, c.pads, c.dilation, c.groups,
-                            c.num_threads)
-        return c.result
+        return _call(fname, nd, True, input, weight, bias, stride, padding, dilation, groups,
+                     output_padding, output_size, out, num_threads)
 
     conv_transpose.__name__ = conv_transpose.__qualname__ = fname
     conv_transpose.__doc__ = _doc(True, nd)
@@ -158,18 +167,8 @@ def _make_forward(nd):
 
     def conv(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
              out=None, num_threads=None):
-        impl = _backend.active()
-        if out is None:
-            run = planned(fname, impl, input, weight, bias, stride, padding, dilation, groups)
-            if run is not None:
-                result = run(input, weight, bias, num_threads)
-                if result is not None:
-                    return result
-        c = prepare(fname, nd, False, input, weight, bias, stride, padding, dilation, groups,
-                    out=out, num_threads=num_threads, default_threads=impl.max_threads)
-        impl.conv(c.x, c.w, c.bias, c.out, c.stride, c.pads, c.dilation, c.groups,
-                  c.num_threads)
-        return c.result
+        return _call(fname, nd, False, input, weight, bias, stride, padding, dilation, groups,
+                     0, None, out, num_threads)
 
     conv.__name__ = conv.__qualname__ = fname
     conv.__doc__ = _doc(False, nd)

@@ -5,6 +5,7 @@
 fallback must not pass). Unset, every importable backend is exercised.
 """
 import collections
+import contextlib
 import os
 
 import numpy as np
@@ -20,13 +21,7 @@ def _selected():
     env = os.environ.get("DECONV_CORE_BACKEND", "").strip().lower()
     if env in ("numpy", "compiled"):
         return [env]
-    names = ["numpy"]
-    try:
-        _backend.load("compiled")
-        names.insert(0, "compiled")
-    except ImportError:
-        pass
-    return names
+    return _backend.loadable()
 
 
 BACKENDS = _selected()
@@ -58,6 +53,19 @@ def pytest_sessionfinish(session, exitstatus):
     env = os.environ.get("DECONV_CORE_BACKEND", "").strip().lower()
     if env == "compiled" and session.testscollected and not _counts.get("compiled"):
         session.exitstatus = 1
+
+
+@contextlib.contextmanager
+def kernel_isa(name):
+    """The compiled kernels on the kernel table's ISA row ``name`` ("portable", "avx2",
+    "avx512"; it must be one this CPU has), then on the row they had before."""
+    from deconv_core import _kernels
+    saved = _kernels._isa()
+    assert _kernels._set_isa(name) == name, f"this CPU has no {name} row"
+    try:
+        yield name
+    finally:
+        _kernels._set_isa(saved)
 
 
 @pytest.fixture

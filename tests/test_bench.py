@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from deconv_core import bench
+from deconv_core.bench import cli, contenders, timing
 
 SEED = "seed_3x3_k2_s2_p1"
 SMALL = "s3_k3_p2_16ch_b4"
@@ -62,8 +63,8 @@ def test_quick_run_writes_json_markdown_and_reports_skipped_peer(tmp_path, torch
         assert w["contenders"]["onnxruntime"]["status"] == "skipped"
         assert w["fastest_peer"] == "torch"
         assert w["ratio"] == pytest.approx(
-            torch_c["median_s"] / w["contenders"][bench.DC if w["deconv_core_backend"] ==
-                                                  "compiled" else bench.DC_NUMPY]["median_s"])
+            torch_c["median_s"] / w["contenders"][contenders.DC if w["deconv_core_backend"] ==
+                                                  "compiled" else contenders.DC_NUMPY]["median_s"])
         assert w["peak_fraction"] is not None and not w["failures"]
 
     md = (out / "results.md").read_text()
@@ -83,15 +84,15 @@ def test_wrong_contender_fails_loudly(tmp_path, monkeypatch, capsys):
     from deconv_core import conv_transpose2d
 
     def wrong(spec, x, w, threads):
-        kw = bench._conv_kwargs(spec)
+        kw = contenders.conv_kwargs(spec)
         return lambda: conv_transpose2d(x, w, **kw) * np.float32(1.01)
 
-    monkeypatch.setitem(bench._EXTRA_CONTENDERS, "wrong", wrong)
+    monkeypatch.setitem(contenders.EXTRA_CONTENDERS, "wrong", wrong)
     rc, doc, out = _run(tmp_path, "--workloads", SEED, "--peers", "none", "--no-chart")
     assert rc == 1
     assert doc["failures"] == {SEED: ["wrong"]}
     c = doc["workloads"][0]["contenders"]
-    assert c["wrong"]["check"] == "FAIL" and c[bench.DC_NUMPY]["check"] == "ok"
+    assert c["wrong"]["check"] == "FAIL" and c[contenders.DC_NUMPY]["check"] == "ok"
     assert "DISAGREES" in capsys.readouterr().out
     assert "FAIL" in (out / "results.md").read_text()
     # --no-check reports the disagreement but does not fail the run
@@ -105,28 +106,28 @@ def test_scaling_times_one_thread_twins_in_the_same_rounds(tmp_path, monkeypatch
 
     def spy(spec, x, w, threads):   # what each twin is set up with, and its pools
         seen.append(threads)
-        return bench._setup_deconv("numpy")(spec, x, w, threads)
+        return contenders.setup_deconv("numpy")(spec, x, w, threads)
 
-    monkeypatch.setitem(bench.CONTENDERS, bench.DC_NUMPY,
-                        (bench._load_deconv("numpy"), spy, "numpy"))
+    monkeypatch.setitem(contenders.CONTENDERS, contenders.DC_NUMPY,
+                        (contenders.load_deconv("numpy"), spy, "numpy"))
     rc, doc, out = _run(tmp_path, "--workloads", SEED, "--peers", "none", "--no-chart",
                         "--scaling", "--repeat", "3")
     assert rc == 0
     sc = doc["scaling"]
-    assert sc["threads"] == [1, 2] and sc["speedup"][SEED][bench.DC_NUMPY] > 0
+    assert sc["threads"] == [1, 2] and sc["speedup"][SEED][contenders.DC_NUMPY] > 0
     assert sorted(seen) == [1, 2]
     cs = doc["workloads"][0]["contenders"]
-    twin = cs[bench.DC_NUMPY + bench.ONE]
-    assert twin["check"] == "ok" and len(twin["times_s"]) == len(cs[bench.DC_NUMPY]["times_s"])
-    assert sc["speedup"][SEED][bench.DC_NUMPY] == pytest.approx(
-        twin["median_s"] / cs[bench.DC_NUMPY]["median_s"])
+    twin = cs[contenders.DC_NUMPY + contenders.ONE]
+    assert twin["check"] == "ok" and len(twin["times_s"]) == len(cs[contenders.DC_NUMPY]["times_s"])
+    assert sc["speedup"][SEED][contenders.DC_NUMPY] == pytest.approx(
+        twin["median_s"] / cs[contenders.DC_NUMPY]["median_s"])
     assert "jax" in sc["not_measured"]
     assert "Speed-up from 1 to 2 threads" in (out / "results.md").read_text()
 
 
 def test_one_thread_context_limits_the_pools():
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    with bench._one_thread(contextlib.nullcontext(), bench.DC):
+    with cli.one_thread(contextlib.nullcontext(), contenders.DC):
         nums = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
     assert nums and all(n == 1 for n in nums)
 
@@ -138,9 +139,9 @@ def test_peer_formulations_match_reference(peer, monkeypatch):
     pytest.importorskip({"onnxruntime": "onnxruntime", "torch": "torch", "jax": "jax"}[peer])
     if peer == "onnxruntime":
         pytest.importorskip("onnx")
-    for k in bench._JAX_ENV:
+    for k in contenders.JAX_ENV:
         monkeypatch.delenv(k, raising=False)   # _load_jax sets them; restored afterwards
-    load, setup, _ = bench.CONTENDERS[peer]
+    load, setup, _ = contenders.CONTENDERS[peer]
     saved = None
     if peer == "torch":
         import torch
@@ -151,8 +152,8 @@ def test_peer_formulations_match_reference(peer, monkeypatch):
                     output_padding=1, dtype="float32")
         for size in ([7], [5, 6], [3, 4, 5]):
             spec = dict(base, size=size)
-            x, w = bench._inputs(spec, 3)
-            ref = bench._reference(spec, x, w)
+            x, w = cli.inputs(spec, 3)
+            ref = cli.reference(spec, x, w)
             got = np.asarray(setup(spec, x, w, 1)())
             assert got.shape == ref.shape
             np.testing.assert_allclose(got, ref, atol=1e-4, rtol=1e-4, err_msg=f"{peer} {size}")
@@ -166,9 +167,9 @@ def test_onnxruntime_float64_is_reported_unsupported():
     pytest.importorskip("onnx")
     spec = dict(N=1, Cin=2, Cout=2, size=[4, 4], kernel=2, stride=2, padding=0, groups=1,
                 dilation=1, output_padding=0, dtype="float64")
-    x, w = bench._inputs(spec, 0)
-    with pytest.raises(bench.Unsupported, match="float64"):
-        bench._setup_onnxruntime(spec, x, w, 1)
+    x, w = cli.inputs(spec, 0)
+    with pytest.raises(contenders.Unsupported, match="float64"):
+        contenders.setup_onnxruntime(spec, x, w, 1)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -190,22 +191,22 @@ def test_rewarm_runs_untimed_calls_between_settle_and_sample(monkeypatch):
     """Each timed sample is preceded by the settle sleep, then by untimed calls of the
     same contender lasting at least --rewarm-ms; rewarm 0 makes none."""
     events = []
-    monkeypatch.setattr(bench.time, "sleep", lambda s: events.append("sleep"))
-    real_sample = bench._sample
+    monkeypatch.setattr(timing.time, "sleep", lambda s: events.append("sleep"))
+    real_sample = timing.sample
 
     def sample(call, ctx, inner):
         events.append("sample")
         return real_sample(call, ctx, inner)
 
-    monkeypatch.setattr(bench, "_sample", sample)
+    monkeypatch.setattr(timing, "sample", sample)
 
     def call():
         events.append("call")
-        bench.time.perf_counter()
+        timing.time.perf_counter()
 
     for rewarm in (0.0, 0.004):
         events.clear()
-        bench.time_interleaved({"a": (call, contextlib.nullcontext)}, repeat=3, warmup=0,
+        timing.time_interleaved({"a": (call, contextlib.nullcontext)}, repeat=3, warmup=0,
                                min_sample=0.0, settle=0.05, rewarm=rewarm)
         rounds = "".join("s" if e == "sleep" else "S" if e == "sample" else "c"
                          for e in events).split("s")[1:]

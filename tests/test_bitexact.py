@@ -27,27 +27,22 @@ RECORD_PATH = os.path.join(os.path.dirname(__file__), "data", "bitexact.json")
 with open(RECORD_PATH) as _fh:
     RECORD = json.load(_fh)
 
-_PATHS = {"auto": 0, "direct": 1, "gemm": 2, "blocked": 3, "depthwise": 4, "chlast": 5,
-          "vchan": 6, "fold": 7}
-_ISAS = {"avx512": "avx512f", "avx2": "avx2+fma", "portable": "none"}
+_BEST_ISA = _kernels._isa()
 
 
 def _set_isa(isa):
-    return _kernels._set_blocked_isa(_ISAS[isa]) == _ISAS[isa]
-
-
-_BEST_ISA = _kernels.build_info()["blocked_kernels"] or "none"
+    return _kernels._set_isa(isa) == isa
 
 
 def _restore_isa():
-    _kernels._set_blocked_isa(_BEST_ISA)
+    _kernels._set_isa(_BEST_ISA)
 
 
 def _run(transposed, case, family, nt):
     x, w, b, s, pads, d, g = case
     out = np.full(bc.out_shape(transposed, x, w, s, pads, d, g), np.nan, x.dtype)
     fn = _kernels.conv_transpose if transposed else _kernels.conv
-    fn(x, w, b, out, s, pads, d, g, nt, _path=_PATHS[family])
+    fn(x, w, b, out, s, pads, d, g, nt, _kernel=None if family == "auto" else family)
     return out
 
 

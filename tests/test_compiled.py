@@ -15,6 +15,8 @@ import os
 import numpy as np
 import pytest
 
+from conftest import kernel_isa
+
 if os.environ.get("DECONV_CORE_BACKEND", "").strip().lower() == "numpy":
     _kernels = pytest.importorskip(
         "deconv_core._kernels",
@@ -22,27 +24,33 @@ if os.environ.get("DECONV_CORE_BACKEND", "").strip().lower() == "numpy":
 else:
     from deconv_core import _kernels  # a missing extension is a failure here
 
-DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST, VCHAN, FOLD = 1, 2, 3, 4, 5, 6, 7
-# 3-7 run DIRECT without AVX2+FMA; FOLD runs CHLAST where the call does not fold
-ALL_PATHS = (DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST, VCHAN, FOLD)
+# The registry's transposed-convolution kernels (src_c/registry/dc_kernels.def), forced
+# by name; None is the planner.  A kernel declared there is swept here at once.  The
+# SIMD ones run "direct" on the portable ISA row; "fold" runs "chlast" where the call
+# does not fold.
+ALL_KERNELS = _kernels.FAMILIES["tconv"]
+DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST, VCHAN, FOLD = (
+    "direct", "gemm", "blocked", "depthwise", "chlast", "vchan", "fold")
+assert {DIRECT, GEMM, BLOCKED, DEPTHWISE, CHLAST, VCHAN, FOLD} <= set(ALL_KERNELS)
+KERNEL_SEED = {None: 0, **{k: i + 1 for i, k in enumerate(ALL_KERNELS)}}
+# the ones built per SIMD ISA (the others are one portable build)
+SIMD_KERNELS = tuple(dict.fromkeys(k.family for k in _kernels.KERNELS
+                                   if k.op == "tconv" and k.isa != "portable"))
+FORWARD_KERNELS = _kernels.FAMILIES["conv"]
 BLOCKED_MIN_WORK = _kernels.build_info()["planner"]["blocked_min_work"]
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
 
 # The ISAs the blocked and depthwise kernels can run with on this CPU, best first;
 # every test of this module runs under each of them.
-_BEST_ISA = _kernels.build_info()["blocked_kernels"] or "none"
-ISAS = [i for i in ("avx512f", "avx2+fma", "none")
-        if _kernels._set_blocked_isa(i) == i] if _BEST_ISA != "none" else ["none"]
-_kernels._set_blocked_isa(_BEST_ISA)
+_BEST_ISA = _kernels._isa()
+ISAS = [i for i in ("avx512", "avx2", "portable") if _kernels._set_isa(i) == i]
+_kernels._set_isa(_BEST_ISA)
 
 
 @pytest.fixture(autouse=True, params=ISAS)
 def isa(request):
-    assert _kernels._set_blocked_isa(request.param) == request.param
-    try:
+    with kernel_isa(request.param):
         yield request.param
-    finally:
-        _kernels._set_blocked_isa(_BEST_ISA)
 
 
 # ----------------------------------------------------------------------------------
@@ -136,9 +144,10 @@ def transposed_out_shape(x, w, stride, pads, dilation, groups):
         for n, k, s, d, (pb, pa) in zip(x.shape[2:], w.shape[2:], stride, dilation, pads))
 
 
-def run_transposed(x, w, bias, stride, pads, dilation, groups, nt=2, path=0):
+def run_transposed(x, w, bias, stride, pads, dilation, groups, nt=2, kernel=None):
     out = np.full(transposed_out_shape(x, w, stride, pads, dilation, groups), np.nan, x.dtype)
-    _kernels.conv_transpose(x, w, bias, out, stride, pads, dilation, groups, nt, _path=path)
+    _kernels.conv_transpose(x, w, bias, out, stride, pads, dilation, groups, nt,
+                            _kernel=kernel)
     return out
 
 
@@ -148,10 +157,10 @@ def fit_pads(pads, sp, s, d, k):
                  for (a, b), n, sj, dj, kj in zip(pads, sp, s, d, k))
 
 
-def check_threads(case, path, dtype, threads=(1, 2, 3)):
-    """Run ``case`` on ``path`` with each thread count: the first result matches the
+def check_threads(case, kernel, dtype, threads=(1, 2, 3)):
+    """Run ``case`` on ``kernel`` with each thread count: the first result matches the
     reference, the others are bit-identical to it.  Returns the first."""
-    outs = [run_transposed(*case, nt=nt, path=path) for nt in threads]
+    outs = [run_transposed(*case, nt=nt, kernel=kernel) for nt in threads]
     np.testing.assert_allclose(outs[0], ref_conv_transpose(*case), **TOL[dtype],
                                err_msg=repr(case[3:]))
     for o in outs[1:]:
@@ -173,11 +182,11 @@ def forward_case(rng, nd, dtype):
     return x, w, bias, s, pads, d, groups
 
 
-def run_forward(x, w, bias, stride, pads, dilation, groups, nt=2):
+def run_forward(x, w, bias, stride, pads, dilation, groups, nt=2, kernel=None):
     osz = tuple((n + pb + pa - d * (k - 1) - 1) // s + 1 for n, k, s, d, (pb, pa)
                 in zip(x.shape[2:], w.shape[2:], stride, dilation, pads))
     out = np.full((x.shape[0], w.shape[0]) + osz, np.nan, x.dtype)
-    _kernels.conv(x, w, bias, out, stride, pads, dilation, groups, nt)
+    _kernels.conv(x, w, bias, out, stride, pads, dilation, groups, nt, _kernel=kernel)
     return out
 
 
@@ -185,12 +194,12 @@ def run_forward(x, w, bias, stride, pads, dilation, groups, nt=2):
 # correctness sweeps
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nd", [1, 2, 3])
-@pytest.mark.parametrize("path", ALL_PATHS + (0,))
-def test_transposed_matches_reference(nd, dtype, path):
-    rng = np.random.default_rng(1000 * nd + 10 * path + (dtype == np.float64))
+@pytest.mark.parametrize("kernel", ALL_KERNELS + (None,))
+def test_transposed_matches_reference(nd, dtype, kernel):
+    rng = np.random.default_rng(1000 * nd + 10 * KERNEL_SEED[kernel] + (dtype == np.float64))
     for _ in range(25 if nd < 3 else 12):
         case = transposed_case(rng, nd, dtype, negative_pads=rng.random() < 0.3)
-        got = run_transposed(*case, path=path)
+        got = run_transposed(*case, kernel=kernel)
         assert got.dtype == dtype
         np.testing.assert_allclose(got, ref_conv_transpose(*case), **TOL[dtype],
                                    err_msg=repr(case[3:]))
@@ -219,8 +228,8 @@ def test_long_1d_kernels(dtype):
         pads = ((pb, pa),) if it % 3 else ((0, 0), (pb, pa))
         case = (x, w, bias, (s,) * len(shape), pads, (1,) * len(shape), groups)
         ref = ref_conv_transpose(*case)
-        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE, VCHAN, FOLD, 0):
-            np.testing.assert_allclose(run_transposed(*case, path=path), ref, **TOL[dtype])
+        for kernel in ALL_KERNELS + (None,):
+            np.testing.assert_allclose(run_transposed(*case, kernel=kernel), ref, **TOL[dtype])
 
 
 def fold_case(rng, dtype, *, s=None, m=None):
@@ -258,29 +267,33 @@ def test_inverse_stft_shape_is_planned_folded(isa):
     """The inverse-STFT shape takes the folded path (same bits as forcing it, other
     bits than the GEMM overlap-add); a stride that does not divide the kernel keeps
     the GEMM overlap-add."""
-    if isa == "none":
-        pytest.skip("the AVX2/AVX-512 kernels are switched off in this run (isa 'none')")
+    if isa == "portable":
+        pytest.skip("the AVX2/AVX-512 kernels are switched off in this run (isa 'portable')")
     rng = np.random.default_rng(98)
     x = rng.standard_normal((1, 66, 40)).astype(np.float32)
     w = rng.standard_normal((66, 1, 256)).astype(np.float32)
     case = (x, w, None, (64,), ((96, 96),), (1,), 1)
     got = run_transposed(*case)
-    assert np.array_equal(got, run_transposed(*case, path=FOLD))
-    assert not np.array_equal(got, run_transposed(*case, path=GEMM))
+    assert np.array_equal(got, run_transposed(*case, kernel=FOLD))
+    assert not np.array_equal(got, run_transposed(*case, kernel=GEMM))
     np.testing.assert_allclose(got, ref_conv_transpose(*case), **TOL[np.float32])
     w = w[:, :, :250]
     case = (x, w, None, (64,), ((96, 96),), (1,), 1)
-    assert np.array_equal(run_transposed(*case), run_transposed(*case, path=GEMM))
+    assert np.array_equal(run_transposed(*case), run_transposed(*case, kernel=GEMM))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nd", [1, 2, 3])
-def test_forward_matches_reference(nd, dtype):
+@pytest.mark.parametrize("kernel", FORWARD_KERNELS + (None,))
+def test_forward_matches_reference(nd, dtype, kernel):
     rng = np.random.default_rng(77 + nd)
     for _ in range(25 if nd < 3 else 12):
         case = forward_case(rng, nd, dtype)
-        got = run_forward(*case)
-        np.testing.assert_allclose(got, ref_conv(*case), **TOL[dtype], err_msg=repr(case[3:]))
+        outs = [run_forward(*case, nt=nt, kernel=kernel) for nt in (1, 2, 3)]
+        np.testing.assert_allclose(outs[0], ref_conv(*case), **TOL[dtype],
+                                   err_msg=repr(case[3:]))
+        for o in outs[1:]:
+            assert np.array_equal(o, outs[0])
 
 
 def torch_ref(name, x, w, bias, **kwargs):
@@ -304,8 +317,8 @@ def test_transposed_matches_torch(nd):
                             output_padding=op, groups=groups, dilation=d)
         except RuntimeError:  # empty output for torch: not a case we can compare
             continue
-        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE, VCHAN):
-            got = run_transposed(x, w, bias, s, pads, d, groups, path=path)
+        for kernel in ALL_KERNELS:
+            got = run_transposed(x, w, bias, s, pads, d, groups, kernel=kernel)
             np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
 
 
@@ -331,8 +344,8 @@ def test_adjoint():
         full = [(o - 1) * sj + dj * (kj - 1) + 1 for o, sj, dj, kj in
                 zip(y.shape[2:], s, d, w.shape[2:])]
         tpads = tuple((pb, f - pb - n) for f, (pb, _), n in zip(full, pads, x.shape[2:]))
-        for path in (DIRECT, GEMM, BLOCKED, DEPTHWISE, VCHAN):
-            xt = run_transposed(r, w, None, s, tpads, d, groups, path=path)
+        for kernel in ALL_KERNELS:
+            xt = run_transposed(r, w, None, s, tpads, d, groups, kernel=kernel)
             assert xt.shape == x.shape
             assert np.isclose(np.vdot(y, r), np.vdot(x, xt), rtol=1e-10)
 
@@ -356,8 +369,8 @@ def test_bit_identical_across_thread_counts(case, dtype):
     x = rng.standard_normal((n, ci) + sp).astype(dtype)
     w = rng.standard_normal((ci, co // g) + k).astype(dtype)
     b = rng.standard_normal(co).astype(dtype)
-    for path in ALL_PATHS + (0,):
-        outs = [run_transposed(x, w, b, s, pads, d, g, nt=nt, path=path) for nt in (1, 2, 4)]
+    for kernel in ALL_KERNELS + (None,):
+        outs = [run_transposed(x, w, b, s, pads, d, g, nt=nt, kernel=kernel) for nt in (1, 2, 4)]
         for o in outs[1:]:
             assert np.array_equal(o, outs[0])
     wf = rng.standard_normal((co, ci // g) + k).astype(dtype)
@@ -373,16 +386,16 @@ def test_parallel_gather_bit_identical():
     x = rng.standard_normal((1, 16, 128, 128)).astype(np.float32)
     w = rng.standard_normal((16, 64, 4, 4)).astype(np.float32)
     args = ((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
-    outs = [run_transposed(x, w, None, *args, nt=nt, path=GEMM) for nt in (1, 2, 4)]
+    outs = [run_transposed(x, w, None, *args, nt=nt, kernel=GEMM) for nt in (1, 2, 4)]
     for o in outs[1:]:
         assert np.array_equal(o, outs[0])
-    np.testing.assert_allclose(outs[0], run_transposed(x, w, None, *args, path=DIRECT),
+    np.testing.assert_allclose(outs[0], run_transposed(x, w, None, *args, kernel=DIRECT),
                                rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("path", ALL_PATHS + (0,))
+@pytest.mark.parametrize("kernel", ALL_KERNELS + (None,))
 @pytest.mark.parametrize("shape", [(0, 4, 3), (2, 0, 3), (2, 4, 0), (0, 0, 0)])
-def test_zero_sizes(shape, path):
+def test_zero_sizes(shape, kernel):
     n, ci, co = shape
     x = np.ones((n, ci, 5, 4), np.float32)
     w = np.ones((ci, co, 3, 2), np.float32)
@@ -390,7 +403,7 @@ def test_zero_sizes(shape, path):
     for b in (bias, None):
         out = np.full((n, co, 9, 7), np.nan, np.float32)
         _kernels.conv_transpose(x, w, b, out, (2, 2), ((1, 1), (0, 0)), (1, 1), 1, 2,
-                                _path=path)
+                                _kernel=kernel)
         expect = np.broadcast_to((bias if b is not None else 0 * bias)[:, None, None],
                                  out.shape[1:])
         assert np.array_equal(out, np.broadcast_to(expect, out.shape))
@@ -436,7 +449,7 @@ def test_blocked_many_input_channels(case):
     w = rng.standard_normal((ci, co // g) + k).astype(dtype)
     b = rng.standard_normal(co).astype(dtype)
     args = (x, w, b, s, pads, (1,) * len(sp), g)
-    outs = [run_transposed(*args, nt=nt, path=BLOCKED) for nt in (1, 2)]
+    outs = [run_transposed(*args, nt=nt, kernel=BLOCKED) for nt in (1, 2)]
     assert np.array_equal(outs[0], outs[1])
     np.testing.assert_allclose(outs[0], ref_conv_transpose(*args), **TOL[dtype])
 
@@ -465,36 +478,36 @@ def test_chlast_channel_blocks_and_wide_rows(dtype):
         b = rng.standard_normal(co).astype(dtype) if it % 3 else None
         case = (x, w, b, s, pads, d, g)
         got = check_threads(case, CHLAST, dtype)
-        np.testing.assert_allclose(run_transposed(*case, path=0), got, **TOL[dtype])
+        np.testing.assert_allclose(run_transposed(*case, kernel=None), got, **TOL[dtype])
 
 
 def test_chlast_is_planned_for_channel_heavy_layers(isa):
     """The planner sends channel-heavy layers to the channels-last kernel (same bits as
     forcing it), and few output channels elsewhere (blocked, virtual channels)."""
-    if isa == "none":
-        pytest.skip("the AVX2/AVX-512 kernels are switched off in this run (isa 'none')")
+    if isa == "portable":
+        pytest.skip("the AVX2/AVX-512 kernels are switched off in this run (isa 'portable')")
     rng = np.random.default_rng(93)
     args = ((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
     x = rng.standard_normal((2, 64, 12, 12)).astype(np.float32)
     w = rng.standard_normal((64, 32, 4, 4)).astype(np.float32)
     assert np.array_equal(run_transposed(x, w, None, *args),
-                          run_transposed(x, w, None, *args, path=CHLAST))
-    assert not np.array_equal(run_transposed(x, w, None, *args, path=CHLAST),
-                              run_transposed(x, w, None, *args, path=GEMM))
+                          run_transposed(x, w, None, *args, kernel=CHLAST))
+    assert not np.array_equal(run_transposed(x, w, None, *args, kernel=CHLAST),
+                              run_transposed(x, w, None, *args, kernel=GEMM))
     # 3 output channels, rows long enough for the width-vectorised kernel, from few
     # input channels: blocked; from many: virtual channels (a GAN's output layer)
     x = rng.standard_normal((2, 8, 20, 40)).astype(np.float32)
     w3 = rng.standard_normal((8, 3, 4, 4)).astype(np.float32)
     assert np.array_equal(run_transposed(x, w3, None, *args),
-                          run_transposed(x, w3, None, *args, path=BLOCKED))
-    assert not np.array_equal(run_transposed(x, w3, None, *args, path=BLOCKED),
-                              run_transposed(x, w3, None, *args, path=VCHAN))
+                          run_transposed(x, w3, None, *args, kernel=BLOCKED))
+    assert not np.array_equal(run_transposed(x, w3, None, *args, kernel=BLOCKED),
+                              run_transposed(x, w3, None, *args, kernel=VCHAN))
     x = rng.standard_normal((2, 64, 20, 40)).astype(np.float32)
     w3 = rng.standard_normal((64, 3, 4, 4)).astype(np.float32)
     assert np.array_equal(run_transposed(x, w3, None, *args),
-                          run_transposed(x, w3, None, *args, path=VCHAN))
-    assert not np.array_equal(run_transposed(x, w3, None, *args, path=BLOCKED),
-                              run_transposed(x, w3, None, *args, path=VCHAN))
+                          run_transposed(x, w3, None, *args, kernel=VCHAN))
+    assert not np.array_equal(run_transposed(x, w3, None, *args, kernel=BLOCKED),
+                              run_transposed(x, w3, None, *args, kernel=VCHAN))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -524,10 +537,10 @@ def test_vchan_wide_rows_and_virtual_channel_blocks(dtype, isa):
         b = rng.standard_normal(co).astype(dtype) if it % 3 else None
         case = (x, w, b, s, pads, d, g)
         got = check_threads(case, VCHAN, dtype)
-        if isa == "avx512f" and "avx2+fma" in ISAS:
-            _kernels._set_blocked_isa("avx2+fma")
-            assert np.array_equal(run_transposed(*case, path=VCHAN), got), case[3:]
-            _kernels._set_blocked_isa(isa)
+        if isa == "avx512" and "avx2" in ISAS:
+            _kernels._set_isa("avx2")
+            assert np.array_equal(run_transposed(*case, kernel=VCHAN), got), case[3:]
+            _kernels._set_isa(isa)
 
 
 def test_vchan_gan_output_layer_matches_torch():
@@ -542,7 +555,7 @@ def test_vchan_gan_output_layer_matches_torch():
                                                torch.from_numpy(b), stride=2,
                                                padding=1).numpy()
     args = ((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
-    outs = [run_transposed(x, w, b, *args, nt=nt, path=VCHAN) for nt in (1, 2)]
+    outs = [run_transposed(x, w, b, *args, nt=nt, kernel=VCHAN) for nt in (1, 2)]
     np.testing.assert_allclose(outs[0], ref, rtol=1e-4, atol=1e-4)
     assert np.array_equal(outs[0], outs[1])
     np.testing.assert_allclose(run_transposed(x, w, b, *args), ref, rtol=1e-4, atol=1e-4)
@@ -582,11 +595,11 @@ def test_depthwise_matches_reference_and_threads(nd, dtype):
     for it in range(30 if nd < 3 else 15):
         case = depthwise_case(rng, nd, dtype, wide=it % 2 == 1)
         ref = ref_conv_transpose(*case)
-        outs = [run_transposed(*case, nt=nt, path=DEPTHWISE) for nt in (1, 2, 4)]
+        outs = [run_transposed(*case, nt=nt, kernel=DEPTHWISE) for nt in (1, 2, 4)]
         np.testing.assert_allclose(outs[0], ref, **TOL[dtype], err_msg=repr(case[3:]))
         for o in outs[1:]:
             assert np.array_equal(o, outs[0])
-        planned = run_transposed(*case, nt=2, path=0)
+        planned = run_transposed(*case, nt=2, kernel=None)
         # One output channel per group: the planner's choice, unless the call is so
         # small (under build_info()["planner"]["blocked_min_work"]) that it goes direct.
         if case[1].shape[1] == 1 and outs[0].size >= BLOCKED_MIN_WORK:
@@ -609,7 +622,7 @@ def test_depthwise_matches_torch(nd):
                             output_padding=op, groups=groups, dilation=d)
         except RuntimeError:  # empty output for torch
             continue
-        got = run_transposed(x, w, bias, s, pads, d, groups, path=DEPTHWISE)
+        got = run_transposed(x, w, bias, s, pads, d, groups, kernel=DEPTHWISE)
         np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
 
 
@@ -633,12 +646,12 @@ def test_depthwise_benchmark_shape(dtype):
         for o in outs[1:]:
             assert np.array_equal(o, outs[0])
         assert np.array_equal(outs[0], run_transposed(x, w, b, (2, 2), ((1, 1), (1, 1)),
-                                                      (1, 1), groups, path=DEPTHWISE))
+                                                      (1, 1), groups, kernel=DEPTHWISE))
 
 
 @pytest.mark.parametrize("groups", [1, 2])   # 2: one input channel per group
-@pytest.mark.parametrize("path", [DIRECT, BLOCKED, DEPTHWISE, CHLAST, VCHAN, FOLD, 0])
-def test_nonfinite_weights_only_reach_real_pixels(path, groups):
+@pytest.mark.parametrize("kernel", ALL_KERNELS + (None,))
+def test_nonfinite_weights_only_reach_real_pixels(kernel, groups):
     """An inf weight must not turn border outputs into NaN (no product with a pixel
     outside the input is ever formed): same result as the reference scatter."""
     rng = np.random.default_rng(8)
@@ -653,7 +666,7 @@ def test_nonfinite_weights_only_reach_real_pixels(path, groups):
     w1[0, 1, 3] = np.inf
     w1[1, 2, 15] = -np.inf
     for case in ((x, w, None) + args, (x1, w1, None, (8,), ((5, 2),), (1,), groups)):
-        got = run_transposed(*case, path=path)
+        got = run_transposed(*case, kernel=kernel)
         with np.errstate(invalid="ignore"):
             ref = ref_conv_transpose(*case)
         assert np.array_equal(np.isnan(got), np.isnan(ref))
@@ -676,9 +689,8 @@ def test_isas_bit_identical(dtype):
     for case in cases:
         got = {}
         for name in ISAS[:2]:
-            _kernels._set_blocked_isa(name)
-            got[name] = [run_transposed(*case, path=p)
-                         for p in (BLOCKED, DEPTHWISE, CHLAST, VCHAN, FOLD)]
+            _kernels._set_isa(name)
+            got[name] = [run_transposed(*case, kernel=p) for p in SIMD_KERNELS]
         for a, b in zip(*got.values()):
             assert np.array_equal(a, b), repr(case[3:])
 
@@ -708,10 +720,10 @@ def test_concurrent_python_threads_match_serial():
     rng = np.random.default_rng(21)
     cases = [transposed_case(rng, int(rng.integers(1, 4)), np.float32, big=True)
              for _ in range(16)]
-    paths = ALL_PATHS
-    serial = [run_transposed(*c, path=p) for c in cases for p in paths]
+    paths = ALL_KERNELS
+    serial = [run_transposed(*c, kernel=p) for c in cases for p in paths]
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(run_transposed, *c, path=p) for c in cases for p in paths]
+        futures = [pool.submit(run_transposed, *c, kernel=p) for c in cases for p in paths]
         for f, expect in zip(futures, serial):
             assert np.array_equal(f.result(), expect)
 
@@ -734,6 +746,6 @@ def test_max_threads_and_build_info():
         info["cython_directives"])
     assert info["bounds_checks"] == info["cython_directives"]["boundscheck"]
     assert isinstance(info["isa"], str) and info["isa"]
-    assert info["blocked_kernels"] in (None, "avx2+fma", "avx512f")
+    assert info["kernel_isa"] in ("portable", "avx2+fma", "avx512f")
     if not info["bounds_checks"]:
         assert not info["cython_directives"]["wraparound"]

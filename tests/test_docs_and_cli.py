@@ -7,11 +7,12 @@ import sys
 import pytest
 
 import deconv_core
-from deconv_core import _backend, _config, api, lesson, sizes
+from deconv_core import _backend, _config, api, sizes
+from deconv_core.lesson import steps as lesson_steps
 from conftest import subprocess_env
 
 
-@pytest.mark.parametrize("module", [api, lesson, sizes, _backend, _config],
+@pytest.mark.parametrize("module", [api, lesson_steps, sizes, _backend, _config],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(backend, module):
     # The functions generated in api.py carry their docstring examples themselves.
@@ -61,4 +62,7 @@ def test_show_config_reports_backend_and_openmp(backend, capsys):
     assert f"numpy {__import__('numpy').__version__}" in text
     if backend == "compiled":
         assert "openmp: " in text and "compiler_flags: " in text and "default_threads: " in text
-        assert "isa: " in text and "blocked_kernels: " in text
+        assert "isa: " in text and "kernel_isa: " in text
+        from deconv_core import _kernels
+        for op, families in _kernels.kernels_in_use().items():
+            assert f"{op}: {', '.join(families)}" in text

@@ -11,15 +11,15 @@ import sys
 import numpy as np
 import pytest
 
-from deconv_core import explain
+from deconv_core.lesson import cli, text
 
 IMAGE = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
 KERNEL = [[1, 2], [3, 4]]
-INS, BRD = explain.MARKS[explain.INSERTED], explain.MARKS[explain.BORDER]
+INS, BRD = text.MARKS[text.INSERTED], text.MARKS[text.BORDER]
 
 
 def run(capsys, *argv):
-    assert explain.main(list(argv)) == 0
+    assert cli.main(list(argv)) == 0
     return capsys.readouterr().out
 
 
@@ -104,10 +104,10 @@ def test_real_zeros_print_as_zeros(capsys):
 
 
 def test_values_and_shapes_parse():
-    np.testing.assert_array_equal(explain.parse_array("2x3", (2,)), [[1, 2, 3], [4, 5, 6]])
-    np.testing.assert_array_equal(explain.parse_array("1, 2; 3 4", (2,)), [[1, 2], [3, 4]])
-    assert explain.parse_array("1,2;3,4|5,6;7,8", (2, 3)).shape == (2, 2, 2)
-    assert explain.parse_array("2x2x1x1", (4,)).ravel().tolist() == [1, 2, 3, 4]
+    np.testing.assert_array_equal(cli.parse_array("2x3", (2,)), [[1, 2, 3], [4, 5, 6]])
+    np.testing.assert_array_equal(cli.parse_array("1, 2; 3 4", (2,)), [[1, 2], [3, 4]])
+    assert cli.parse_array("1,2;3,4|5,6;7,8", (2, 3)).shape == (2, 2, 2)
+    assert cli.parse_array("2x2x1x1", (4,)).ravel().tolist() == [1, 2, 3, 4]
 
 
 def test_output_padding_dilation_and_pairs(backend, capsys):
@@ -118,7 +118,7 @@ def test_output_padding_dilation_and_pairs(backend, capsys):
     assert "W: (3 - 1)*3 - 2 - 1 + 2*(2 - 1) + 1 + 1 = 7" in out
     step3 = grid(out, "Step 3 (")
     assert len(step3) == 11 and len(step3[0]) == 9
-    plus = explain.MARKS[explain.EXTRA]
+    plus = text.MARKS[text.EXTRA]
     assert step3[-1] == [plus] * 9 and all(row[-1] == plus for row in step3)
     assert "removed from Step 2: row 0, cols 0..1, col 10" in out
     assert "the input's size 2 x 3: yes" in out
@@ -149,7 +149,7 @@ def test_multichannel_sums_the_filter_group(backend, capsys):
 ])
 def test_argument_errors_name_the_option(capsys, argv, option):
     with pytest.raises(SystemExit) as e:
-        explain.main(argv)
+        cli.main(argv)
     assert e.value.code == 2
     assert f"argument {option}" in capsys.readouterr().err
 
@@ -160,7 +160,7 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch, capsys, tmp_path):
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(SystemExit) as e:
-        explain.main(["--plot", str(tmp_path / "x.png")])
+        cli.main(["--plot", str(tmp_path / "x.png")])
     assert e.value.code == 1
     assert "pip install deconv_core[plot]" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
@@ -175,7 +175,7 @@ def test_cli_subcommand_and_no_matplotlib_on_import():
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Result: stride-1 convolution" in proc.stdout
-    code = ("import sys, deconv_core, deconv_core.explain; "
+    code = ("import sys, deconv_core, deconv_core.lesson.text, deconv_core.lesson.cli; "
             "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, timeout=120)

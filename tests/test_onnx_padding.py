@@ -143,7 +143,7 @@ def test_string_padding_keeps_output_padding(backend, padding):
 
 def test_explain_same_with_output_padding():
     """explain's grids and its own check follow the same rule."""
-    from deconv_core.explain import explain_text, explanation
+    from deconv_core.lesson.text import explain_text, explanation
     img, ker = np.arange(1.0, 10.0).reshape(3, 3), np.array([[1.0, 2.0], [3.0, 4.0]])
     ex = explanation(img, ker, 2, "same", output_padding=1)
     assert ex.result.shape == (1, 6, 6)

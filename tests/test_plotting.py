@@ -1,11 +1,11 @@
-"""deconv_core.plotting: figures and GIFs drawn with Agg, opened again with Pillow."""
+"""deconv_core.lesson.pictures: figures and GIFs drawn with Agg, opened again with Pillow."""
 import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
 Image = pytest.importorskip("PIL.Image")
 
-from deconv_core import explain, plotting  # noqa: E402
+from deconv_core.lesson import cli, pictures  # noqa: E402
 
 IMAGE = np.arange(1, 10, dtype=np.float64).reshape(3, 3)
 KERNEL = np.array([[1.0, 2.0], [3.0, 4.0]])
@@ -18,7 +18,7 @@ def titles(fig):
 @pytest.mark.parametrize("stride,padding,out", [(1, 0, 4), (2, 0, 6), (2, 1, 4)])
 def test_lesson_figure_png(backend, tmp_path, stride, padding, out):
     path = tmp_path / "steps.png"
-    fig = plotting.plot_steps(IMAGE, KERNEL, stride, padding, path=path)
+    fig = pictures.plot_steps(IMAGE, KERNEL, stride, padding, path=path)
     # Input, kernel, rotated kernel, and the lesson's four panels.
     assert len(fig.axes) == 7
     t = titles(fig)
@@ -33,7 +33,7 @@ def test_lesson_figure_png(backend, tmp_path, stride, padding, out):
 
 
 def test_figure_marks_window_and_output_pixel(backend):
-    fig = plotting.plot_steps(IMAGE, KERNEL, 2, 1, position=(1, 2))
+    fig = pictures.plot_steps(IMAGE, KERNEL, 2, 1, position=(1, 2))
     ax3, result = fig.axes[5], fig.axes[6]
     # The window's tap labels show the rotated kernel [[4, 3], [2, 1]].
     taps = [t.get_text() for t in ax3.texts if t.get_text().startswith("\u00d7")]
@@ -47,7 +47,7 @@ def test_figure_marks_window_and_output_pixel(backend):
 
 def test_gif_has_one_frame_per_output_pixel(backend, tmp_path):
     gif = tmp_path / "steps.gif"
-    plotting.plot_steps(IMAGE, KERNEL, 2, 1, animate=gif)
+    pictures.plot_steps(IMAGE, KERNEL, 2, 1, animate=gif)
     with Image.open(gif) as im:
         assert im.format == "GIF"
         assert im.n_frames == 16
@@ -57,7 +57,7 @@ def test_gif_has_one_frame_per_output_pixel(backend, tmp_path):
 def test_multichannel_figure_and_gif(backend, tmp_path):
     img = np.stack([IMAGE, IMAGE[::-1]])
     w = np.arange(1, 17, dtype=np.float64).reshape(2, 2, 2, 2)     # C_in=2, C_out=2
-    fig = plotting.plot_steps(img, w, 2, 1, path=tmp_path / "mc.png",
+    fig = pictures.plot_steps(img, w, 2, 1, path=tmp_path / "mc.png",
                               animate=tmp_path / "mc.gif")
     # Per input channel: input, steps 1-3, and per output channel its kernel and
     # its contribution; then one panel per output channel with the sum.
@@ -69,7 +69,7 @@ def test_multichannel_figure_and_gif(backend, tmp_path):
 
 
 def test_conv_figure(backend, tmp_path):
-    fig = plotting.plot_conv(np.arange(1, 26.0).reshape(5, 5), np.ones((3, 3)), 3, 2,
+    fig = pictures.plot_conv(np.arange(1, 26.0).reshape(5, 5), np.ones((3, 3)), 3, 2,
                              path=tmp_path / "conv.png")
     assert len(fig.axes) == 4
     assert any(t.startswith("Output (3\u00d73)") for t in titles(fig))
@@ -79,7 +79,7 @@ def test_conv_figure(backend, tmp_path):
 
 def test_explain_cli_writes_png_and_gif(backend, tmp_path, capsys):
     png, gif = tmp_path / "a.png", tmp_path / "a.gif"
-    assert explain.main(["--plot", str(png), "--animate", str(gif)]) == 0
+    assert cli.main(["--plot", str(png), "--animate", str(gif)]) == 0
     out = capsys.readouterr().out
     assert f"Wrote the figure to {png}" in out and f"Wrote the animation to {gif}" in out
     with Image.open(gif) as im:
@@ -91,4 +91,4 @@ def test_explain_cli_writes_png_and_gif(backend, tmp_path, capsys):
 def test_lazy_attribute_if_exported():
     import deconv_core
     if "plot_steps" in getattr(deconv_core, "__all__", ()):
-        assert deconv_core.plot_steps is plotting.plot_steps
+        assert deconv_core.plot_steps is pictures.plot_steps

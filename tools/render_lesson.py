@@ -18,8 +18,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from deconv_core import conv2d  # noqa: E402
-from deconv_core.explain import LESSON_IMAGE, LESSON_KERNEL  # noqa: E402
-from deconv_core.plotting import plot_conv, plot_steps  # noqa: E402
+from deconv_core.lesson.text import LESSON_IMAGE, LESSON_KERNEL  # noqa: E402
+from deconv_core.lesson.pictures import plot_conv, plot_steps  # noqa: E402
 
 CONV_IMAGE = np.arange(1, 26, dtype=np.float64).reshape(5, 5)
 CONV_KERNEL = np.arange(1, 10, dtype=np.float64).reshape(3, 3)

@@ -1,0 +1,151 @@
+"""The kernel registry (src_c/registry/dc_kernels.def) as Python sees it, walked whole.
+
+Every kernel the registry declares is forced by name, on every ISA row this CPU has
+and in both dtypes, and must match the independent reference and give the same bits
+for any thread count: a kernel declared there is tested here the moment it is built.
+"""
+import os
+import re
+import zlib
+
+import numpy as np
+import pytest
+
+from conftest import kernel_isa
+from reference import naive_conv, naive_conv_transpose
+
+if os.environ.get("DECONV_CORE_BACKEND", "").strip().lower() == "numpy":
+    _kernels = pytest.importorskip(
+        "deconv_core._kernels",
+        reason="DECONV_CORE_BACKEND=numpy: the compiled backend is not required")
+else:
+    from deconv_core import _kernels  # a missing extension is a failure here
+
+KERNELS = _kernels.KERNELS
+BEST_ISA = _kernels._isa()
+ROWS = [isa for isa in ("portable", "avx2", "avx512")
+        if any(k.isa == isa and k.available for k in KERNELS) or isa == "portable"]
+# (op, family, isa row) triples: one test each
+TRIPLES = sorted({(k.op, k.family, isa) for k in KERNELS for isa in ROWS
+                  if k.isa in ("portable", isa)},
+                 key=lambda t: (t[0], _kernels.FAMILIES[t[0]].index(t[1]), ROWS.index(t[2])))
+
+
+@pytest.fixture
+def row(request):
+    """Run with the kernel table's ISA row ``request.param``."""
+    with kernel_isa(request.param):
+        yield request.param
+
+
+def test_kernel_names_state_their_contract():
+    assert KERNELS, "the registry is empty"
+    for k in KERNELS:
+        dt = {"float32": "f32", "float64": "f64"}[k.dtype]
+        assert k.name == f"{dt}_{k.op}_{k.family}__{k.isa}", k
+        assert k.op in ("tconv", "conv") and k.impl in ("c", "blas") and k.serves
+        assert all(re.fullmatch(r"\d+x\d+", t) for t in k.tiles), k
+        # SIMD kernels are built from register tiles; the portable row kernels have none
+        assert bool(k.tiles) == (k.isa != "portable"), k
+    names = [k.name for k in KERNELS]
+    assert len(names) == len(set(names))
+    # every family comes in both dtypes on each ISA it is built for
+    for k in KERNELS:
+        twin = k.name.replace("f32_", "f64_", 1) if k.dtype == "float32" else \
+            k.name.replace("f64_", "f32_", 1)
+        assert twin in names, k.name
+
+
+def test_families_and_isa_rows():
+    for op, families in _kernels.FAMILIES.items():
+        assert families == tuple(dict.fromkeys(k.family for k in KERNELS if k.op == op))
+        assert "direct" in families, "every op needs its portable fallback"
+    cpu_rows = [k.isa for k in KERNELS if k.available]
+    assert "portable" in cpu_rows
+    assert BEST_ISA in ROWS and _kernels.build_info()["kernel_isa"] in (
+        "portable", "avx2+fma", "avx512f")
+
+
+def test_unknown_kernel_name_is_a_value_error():
+    x = np.ones((1, 1, 3, 3))
+    out = np.empty((1, 1, 4, 4))
+    with pytest.raises(ValueError, match="not a tconv kernel; the registry has direct, gemm"):
+        _kernels.conv_transpose(x, np.ones((1, 1, 2, 2)), None, out, (1, 1),
+                                ((0, 0), (0, 0)), (1, 1), 1, 1, _kernel="nope")
+    with pytest.raises(ValueError, match="not a conv kernel"):
+        _kernels.conv(x, np.ones((1, 1, 2, 2)), None, np.empty((1, 1, 2, 2)), (1, 1),
+                      ((0, 0), (0, 0)), (1, 1), 1, 1, _kernel="chlast")
+
+
+def _case(rng, op, family, nd, dtype):
+    """A random problem of the shapes the family serves (so its own code runs, not a
+    fallback), with asymmetric padding, dilation, groups and a bias."""
+    heavy = family in ("chlast", "gemm")
+    depthwise = family == "depthwise"
+    k = tuple(int(v) for v in rng.integers(1, 4, nd))
+    s = tuple(int(v) for v in rng.integers(1, 4, nd))
+    d = tuple(int(v) for v in rng.integers(1, 3, nd))
+    if family == "fold":       # 1-D, the stride dividing the kernel
+        nd, s, d = 1, (int(rng.integers(2, 6)),), (1,)
+        k = (s[0] * int(rng.integers(1, 4)),)
+    sizes = tuple(int(v) for v in rng.integers(2, {1: 40, 2: 9, 3: 5}[nd], nd))
+    groups = int(rng.integers(1, 3))
+    cin_g = 1 if depthwise else int(rng.integers(16, 33) if heavy else rng.integers(1, 6))
+    cout_g = 1 if depthwise else int(rng.integers(16, 33) if heavy else rng.integers(1, 5))
+    x = rng.standard_normal((2, groups * cin_g) + sizes).astype(dtype)
+    b = rng.standard_normal(groups * cout_g).astype(dtype)
+    if op == "tconv":
+        w = rng.standard_normal((groups * cin_g, cout_g) + k).astype(dtype)
+        pads = []
+        for n, kk, ss, dd in zip(sizes, k, s, d):
+            op_ = int(rng.integers(0, max(ss, dd)))
+            pb, pa = int(rng.integers(0, dd * (kk - 1) + 1)), int(rng.integers(0, 2))
+            pads.append((pb, pa - op_))
+        out = tuple((n - 1) * ss + dd * (kk - 1) + 1 - pb - pa
+                    for n, kk, ss, dd, (pb, pa) in zip(sizes, k, s, d, pads))
+        if min(out) < 1:
+            pads = [(0, 0)] * nd
+            out = tuple((n - 1) * ss + dd * (kk - 1) + 1 for n, kk, ss, dd in zip(sizes, k, s, d))
+        ref = naive_conv_transpose(x.astype(np.float64), w.astype(np.float64), b, s, pads, d,
+                                   groups, out)
+    else:
+        w = rng.standard_normal((groups * cout_g, cin_g) + k).astype(dtype)
+        pads = [(int(rng.integers(0, 3)), int(rng.integers(0, 3))) for _ in range(nd)]
+        span = [dd * (kk - 1) + 1 for kk, dd in zip(k, d)]
+        pads = [(pb + max(0, sp - n - pb - pa), pa) for (pb, pa), sp, n in zip(pads, span, sizes)]
+        ref = naive_conv(x.astype(np.float64), w.astype(np.float64), b, s, pads, d, groups)
+    return (x, w, b, s, tuple(pads), d, groups), ref
+
+
+@pytest.mark.parametrize("op,family,row", TRIPLES, indirect=["row"],
+                         ids=["-".join(t) for t in TRIPLES])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_every_kernel_matches_the_reference_on_every_row(op, family, row, dtype):
+    rng = np.random.default_rng(zlib.crc32(f"{op} {family} {row} {dtype.__name__}".encode()))
+    run = _kernels.conv_transpose if op == "tconv" else _kernels.conv
+    tol = dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    for nd in (1, 2, 3, 1, 2):
+        args, ref = _case(rng, op, family, nd, dtype)
+        outs = []
+        for nt in (1, 2, 3):
+            out = np.full(ref.shape, np.nan, dtype)
+            run(*args[:3], out, *args[3:], nt, _kernel=family)
+            outs.append(out)
+        np.testing.assert_allclose(outs[0], ref, **tol, err_msg=f"{family} {row} {args[3:]}")
+        for o in outs[1:]:
+            assert np.array_equal(o, outs[0]), f"{family} on {row}: threads change the bits"
+
+
+@pytest.mark.parametrize("row", ["portable"], indirect=True)
+def test_a_kernel_the_row_lacks_falls_back_to_direct(row):
+    """On the portable row every SIMD kernel runs the direct kernel: the same bits."""
+    rng = np.random.default_rng(5)
+    args, ref = _case(rng, "tconv", "blocked", 2, np.float32)
+    outs = {}
+    for family in _kernels.FAMILIES["tconv"]:
+        out = np.full(ref.shape, np.nan, np.float32)
+        _kernels.conv_transpose(*args[:3], out, *args[3:], 2, _kernel=family)
+        outs[family] = out
+    simd = {k.family for k in KERNELS if k.isa != "portable"}
+    for family in simd:
+        assert np.array_equal(outs[family], outs["direct"]), family
