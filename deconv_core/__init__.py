@@ -6,8 +6,9 @@ vectorised NumPy backend takes over when the kernels are not compiled.
 """
 from ._backend import backend
 from ._config import show_config
-from .api import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,
-                  conv_transpose3d)
+from .api import (conv1d, conv1d_backward, conv2d, conv2d_backward, conv3d, conv3d_backward,
+                  conv_transpose1d, conv_transpose1d_backward, conv_transpose2d,
+                  conv_transpose2d_backward, conv_transpose3d, conv_transpose3d_backward)
 from .lesson.steps import Steps, steps
 from .sizes import conv_output_size, conv_transpose_output_size
 from ._version import __version__
@@ -15,6 +16,8 @@ from ._version import __version__
 __all__ = [
     "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
     "conv1d", "conv2d", "conv3d",
+    "conv_transpose1d_backward", "conv_transpose2d_backward", "conv_transpose3d_backward",
+    "conv1d_backward", "conv2d_backward", "conv3d_backward",
     "conv_transpose_output_size", "conv_output_size",
     "steps", "Steps", "plot_steps", "backend", "show_config", "__version__",
 ]

@@ -9,7 +9,7 @@ _Float = npt.NDArray[np.floating[Any]]
 class Kernel(NamedTuple):
     """One compiled kernel of the registry (src_c/registry/dc_kernels.def)."""
     name: str            # f32_tconv_chlast__avx512: dtype, op, family, ISA
-    op: str              # "tconv" or "conv"
+    op: str              # "tconv", "conv" or "wgrad"
     family: str          # what _kernel= forces
     dtype: str           # "float32" or "float64"
     isa: str             # "portable", "avx2" or "avx512"
@@ -35,6 +35,19 @@ def conv_transpose(
     _kernel: Optional[str] = ...,  # private: a family of FAMILIES["tconv"]; None: planner
 ) -> None: ...
 conv = conv_transpose  # same signature; weight layout (C_out, C_in/groups, *k); FAMILIES["conv"]
+
+def weight_grad(
+    u: _Float,
+    v: _Float,
+    out: _Float,
+    stride: Sequence[int],
+    pads: Sequence[Tuple[int, int]],
+    dilation: Sequence[int],
+    groups: int,
+    num_threads: int,
+    *,
+    _kernel: Optional[str] = ...,  # private: a family of FAMILIES["wgrad"]
+) -> None: ...  # out[c1, c2, t] = sum over n, p of u[c1, p] * v[c2, p*stride - pad + t*dilation]
 
 def openmp_enabled() -> bool: ...
 def max_threads() -> int: ...

@@ -31,6 +31,9 @@ Transposed convolution, four formulations chosen per call from the shape:
 
 Forward convolution: im2col through a strided window view, then one matmul.
 
+Weight gradient (both ops): one matmul per tap on a zero-bordered copy of the second
+operand (:func:`weight_grad`); the input gradients are the other op.
+
 All functions take the canonical arguments of :mod:`deconv_core._validation`.
 """
 import _thread
@@ -41,7 +44,7 @@ import os
 
 import numpy as np
 
-__all__ = ["conv_transpose", "conv", "max_threads", "make_runner"]
+__all__ = ["conv_transpose", "conv", "weight_grad", "max_threads", "make_runner"]
 
 # Upper bound for the per-chunk column buffer; batches are split to stay under it.
 _CHUNK_BYTES = 64 << 20
@@ -741,6 +744,43 @@ def conv(x, w, bias, out, stride, pads, dilation, groups, num_threads):
         colsm = win.transpose(order).reshape(groups, c_in_g * ktot, nb * opix)
         res = np.matmul(wg, colsm).reshape((c_out, nb) + tuple(osz))
         _finish(out[b0:b1], np.moveaxis(res, 0, 1), bias)
+
+
+def weight_grad(u, v, out, stride, pads, dilation, groups, num_threads):
+    """The weight gradient of either op, one formula: per group,
+    ``out[c1, c2, t] = sum over images and positions p of u[c1, p] * v[c2, p*s - pb + t*d]``
+    (zero where that index leaves ``v``): ``u`` (N, G*C1g, *P), ``v`` (N, G*C2g, *L),
+    ``out`` (G*C1g, C2g, *k). For a transposed convolution ``u`` is its input and ``v``
+    the output's gradient; for a forward one the other way round.
+
+    One BLAS matmul per tap over a zero-bordered copy of ``v``: ``(C1g, N*P) @ (N*P,
+    C2g)`` per group, batches chunked to bound the per-tap copies.
+    """
+    n_batch, nd = u.shape[0], u.ndim - 2
+    psz, kernel = u.shape[2:], out.shape[2:]
+    c1g, c2g = u.shape[1] // groups, out.shape[1]
+    ptot = math.prod(psz)
+    out.fill(0)
+    if out.size == 0 or n_batch == 0 or ptot == 0:
+        return
+    # v index p*s - pb + t*d: a border of pb before and whatever the last tap reaches after
+    before = [pb for pb, _ in pads]
+    after = [max(0, (p - 1) * s - pb + (k - 1) * d + 1 - n)
+             for p, s, (pb, _), k, d, n in zip(psz, stride, pads, kernel, dilation, v.shape[2:])]
+    per_item = (u.shape[1] + v.shape[1]) * ptot * u.itemsize
+    acc = np.zeros((groups, c1g, c2g) + tuple(kernel), dtype=out.dtype)
+    for b0, b1 in _batch_chunks(n_batch, per_item):
+        nb = b1 - b0
+        vp = np.pad(v[b0:b1], [(0, 0), (0, 0)] + list(zip(before, after)))
+        um = u[b0:b1].reshape(nb, groups, c1g, ptot).transpose(1, 2, 0, 3).reshape(
+            groups, c1g, nb * ptot)
+        for t in itertools.product(*[range(k) for k in kernel]):
+            sl = tuple(slice(tj * d, tj * d + (p - 1) * s + 1, s)
+                       for tj, d, p, s in zip(t, dilation, psz, stride))
+            vt = vp[(slice(None), slice(None)) + sl].reshape(nb, groups, c2g, ptot)
+            vm = vt.transpose(1, 2, 0, 3).reshape(groups, c2g, nb * ptot)
+            acc[(slice(None),) * 3 + t] += np.matmul(um, vm.transpose(0, 2, 1))
+    out[...] = acc.reshape(out.shape)
 
 
 def _bias_view(bias, nd):

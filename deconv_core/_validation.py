@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _call_cache
 
-__all__ = ["Call", "prepare", "per_dim", "canonical_padding", "output_sizes",
+__all__ = ["Call", "prepare", "BackwardCall", "prepare_backward", "per_dim", "canonical_padding", "output_sizes",
            "output_padding_per_dim", "check_allocatable"]
 
 Call = namedtuple(
@@ -281,29 +281,11 @@ def _output_size_padding(fname, output_size, nd, base, stride, dilation):
     return tuple(ops)
 
 
-def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilation, groups,
-            output_padding=0, output_size=None, out=None, num_threads=None,
-            default_threads=lambda: 1):
-    """Validate every argument and return the canonical :class:`Call`.
-
-    Nothing is allocated for the result before every check has passed; the
-    only copies made are dtype/layout conversions of the inputs themselves.
-
-    A call that repeats the shapes, dtypes and (plain int/str/tuple) arguments of
-    an earlier valid call reuses that call's canonical geometry (``_call_cache``):
-    what decided the geometry is the cache key, so the outcome is the same as
-    validating anew.
-    """
-    key = None
-    if out is None and output_size is None:
-        key = _call_cache.key(fname, input, weight, bias, stride, padding, dilation, groups,
-                              output_padding)
-        entry = _call_cache.get(key)
-        if entry is not None:
-            return _materialize(input, weight, bias, None,
-                                _num_threads(fname, num_threads, default_threads),
-                                entry.geometry)
-    num_threads = _num_threads(fname, num_threads, default_threads)
+def _geometry(fname, nd, transposed, input, weight, bias, stride, padding, dilation, groups,
+              output_padding=0, output_size=None):
+    """Check every argument but ``out`` and ``num_threads``; the arrays (not yet of the
+    compute dtype) and the canonical geometry ``(dtype, stride, pads, dilation, groups,
+    shape, unbatched)``, ``shape`` being the batched result's."""
     if not _is_int(groups) or groups < 1:
         raise (TypeError if not _is_int(groups) else ValueError)(
             f"{fname}: groups={groups!r} must be a positive int")
@@ -382,6 +364,35 @@ def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilatio
                              f"(input {sizes}, padding={padding!r})")
 
     shape = (batch, c_out) + spatial
+    return x, w, b, (dtype, stride, pads, dilation, groups, shape, unbatched)
+
+
+def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilation, groups,
+            output_padding=0, output_size=None, out=None, num_threads=None,
+            default_threads=lambda: 1):
+    """Validate every argument and return the canonical :class:`Call`.
+
+    Nothing is allocated for the result before every check has passed; the
+    only copies made are dtype/layout conversions of the inputs themselves.
+
+    A call that repeats the shapes, dtypes and (plain int/str/tuple) arguments of
+    an earlier valid call reuses that call's canonical geometry (``_call_cache``):
+    what decided the geometry is the cache key, so the outcome is the same as
+    validating anew.
+    """
+    key = None
+    if out is None and output_size is None:
+        key = _call_cache.key(fname, input, weight, bias, stride, padding, dilation, groups,
+                              output_padding)
+        entry = _call_cache.get(key)
+        if entry is not None:
+            return _materialize(input, weight, bias, None,
+                                _num_threads(fname, num_threads, default_threads),
+                                entry.geometry)
+    num_threads = _num_threads(fname, num_threads, default_threads)
+    x, w, b, g = _geometry(fname, nd, transposed, input, weight, bias, stride, padding,
+                           dilation, groups, output_padding, output_size)
+    dtype, stride, pads, dilation, groups, shape, unbatched = g
     result_shape = shape[1:] if unbatched else shape
     if out is not None:
         if not isinstance(out, np.ndarray):
@@ -406,11 +417,87 @@ def prepare(fname, nd, transposed, input, weight, bias, stride, padding, dilatio
         if arr is not None and _needs_copy(arr, dtype):
             check_allocatable(fname, f"a contiguous {dtype} copy of {name}", arr.shape, dtype)
 
-    geometry = (dtype, stride, pads, dilation, groups, shape, unbatched)
     # small results only: large ones are checked against the memory available at each call
     if key is not None and max(_nbytes(shape, dtype), x.nbytes, w.nbytes) < _LARGE_REQUEST:
-        _call_cache.put(key, transposed, geometry, (batch, c_in) + sizes, w.shape, MAX_THREADS)
-    return _materialize(x, w, b, out, num_threads, geometry)
+        _call_cache.put(key, transposed, g, (shape[0],) + tuple(x.shape[-nd - 1:]), w.shape,
+                        MAX_THREADS)
+    return _materialize(x, w, b, out, num_threads, g)
+
+
+BackwardCall = namedtuple(
+    "BackwardCall",
+    "grad_output x w stride pads input_pads dilation groups num_threads "
+    "grad_input grad_weight grad_bias results",
+)
+BackwardCall.__doc__ = """Canonical arguments of one gradient call: ``grad_output``, ``x`` and the
+results batched and C-contiguous in the compute dtype, ``w`` C-contiguous; ``pads``
+the forward's; ``input_pads`` those of the op that computes ``grad_input`` (the
+forward convolution of ``grad_output`` for a transposed op, the transposed one for a
+forward op: only the ``before`` part and the output size matter to the kernels);
+``grad_*`` None where ``output_mask`` is False; ``results`` what the API returns."""
+
+
+def _output_mask(fname, output_mask):
+    try:
+        mask = tuple(output_mask)
+    except TypeError:
+        mask = None
+    if mask is None or len(mask) != 3 or not all(isinstance(m, (bool, np.bool_)) for m in mask):
+        raise TypeError(f"{fname}: output_mask={output_mask!r} must be a sequence of 3 bools "
+                        f"(grad_input, grad_weight, grad_bias)")
+    return tuple(bool(m) for m in mask)
+
+
+def prepare_backward(fname, nd, transposed, grad_output, input, weight, stride, padding,
+                     dilation, groups, output_padding=0, output_mask=(True, True, True),
+                     num_threads=None, default_threads=lambda: 1):
+    """Validate a gradient call and return the canonical :class:`BackwardCall`.
+
+    The forward's arguments are checked as the forward checks them; ``grad_output``
+    must have the forward output's shape (batched or unbatched like ``input``). The
+    results have the shapes of ``input``, ``weight`` and ``(C_out,)`` in the forward's
+    compute dtype (``grad_output`` is converted to it), and nothing is allocated before
+    every check has passed.
+    """
+    num_threads = _num_threads(fname, num_threads, default_threads)
+    mask = _output_mask(fname, output_mask)
+    x, w, _, geometry = _geometry(fname, nd, transposed, input, weight, None, stride, padding,
+                                  dilation, groups, output_padding)
+    dtype, stride, pads, dilation, groups, shape, unbatched = geometry
+    gy = _as_array(fname, "grad_output", grad_output)
+    expected = shape[1:] if unbatched else shape
+    if gy.shape != expected:
+        raise ValueError(f"{fname}: grad_output has shape {gy.shape}; the forward's output has "
+                         f"shape {expected} (input {x.shape}, weight {w.shape})")
+    c_out = shape[1]
+    wanted = [(name, shp) for name, shp, m in (("grad_input", x.shape, mask[0]),
+                                                ("grad_weight", w.shape, mask[1]),
+                                                ("grad_bias", (c_out,), mask[2])) if m]
+    for name, shp in wanted:
+        check_allocatable(fname, name, shp, dtype)
+    for name, arr in (("input", x), ("weight", w), ("grad_output", gy)):
+        if _needs_copy(arr, dtype):
+            check_allocatable(fname, f"a contiguous {dtype} copy of {name}", arr.shape, dtype)
+    sizes = x.shape[-nd:]
+    spans = [d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation)]
+    if transposed:   # grad_input = conv(grad_output): after-pads that cover every tap
+        input_pads = tuple((pb, max(0, (n - 1) * s + sp - no - pb))
+                           for n, no, s, sp, (pb, _) in zip(sizes, shape[2:], stride, spans, pads))
+    else:            # grad_input = conv_transpose(grad_output) of the input's size
+        input_pads = tuple((pb, (no - 1) * s + sp - pb - n)
+                           for n, no, s, sp, (pb, _) in zip(sizes, shape[2:], stride, spans, pads))
+    x = _compute_array(x, dtype)
+    gy = _compute_array(gy, dtype)
+    if unbatched:
+        x, gy = x[None], gy[None]
+    w = _compute_array(w, dtype)
+    grads = {name: np.empty(shp, dtype) for name, shp in wanted}
+    gi = grads.get("grad_input")
+    results = (gi, grads.get("grad_weight"), grads.get("grad_bias"))
+    if gi is not None and unbatched:
+        gi = gi[None]
+    return BackwardCall(gy, x, w, stride, pads, input_pads, dilation, groups, num_threads, gi,
+                        grads.get("grad_weight"), grads.get("grad_bias"), results)
 
 
 def _materialize(x, w, b, out, num_threads, geometry):

@@ -1,10 +1,16 @@
-"""The public convolution functions: validate once, dispatch to the active backend."""
+"""The public convolution functions and their gradients: validate once, dispatch to the
+active backend."""
+import numpy as np
+
 from . import _backend
 from ._call_cache import cached_runner
-from ._validation import prepare
+from ._validation import prepare, prepare_backward
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-           "conv1d", "conv2d", "conv3d"]
+           "conv1d", "conv2d", "conv3d",
+           "conv_transpose1d_backward", "conv_transpose2d_backward",
+           "conv_transpose3d_backward", "conv1d_backward", "conv2d_backward",
+           "conv3d_backward"]
 
 _SHAPES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -85,18 +91,22 @@ ndarray
 
 {tail}"""
 
-_TAIL = """\
-Raises
-------
-ValueError, TypeError
-    For an invalid argument, before any work; the message names it.
-
+_EXAMPLE_HEAD = """\
 Examples
 --------
 >>> import numpy as np
 >>> from deconv_core import {name}
 >>> x = np.ones({ex_in}, dtype=np.float32)
 >>> w = np.ones({ex_w}, dtype=np.float32)
+"""
+
+_TAIL = """\
+Raises
+------
+ValueError, TypeError
+    For an invalid argument, before any work; the message names it.
+
+""" + _EXAMPLE_HEAD + """\
 >>> {name}(x, w, {ex_args}).shape
 {ex_out}
 """
@@ -175,11 +185,124 @@ def _make_forward(nd):
     return conv
 
 
+_BACKWARD_DOC = """\
+Gradients of :func:`{forward}` (as ``torch.ops.aten.convolution_backward``).
+
+Parameters
+----------
+grad_output : array_like
+    The gradient of the loss with respect to the forward's output: its shape,
+    batched or unbatched like ``input``.
+input, weight : array_like
+    The forward's input and weight.
+{args}output_mask : sequence of 3 bools, default (True, True, True)
+    Which of ``(grad_input, grad_weight, grad_bias)`` to compute; the work of the
+    others is skipped and they are returned as None.
+num_threads : int, optional
+    Threads for this call. None: the OpenMP default.
+
+Returns
+-------
+grad_input : ndarray or None
+    The shape of ``input``. {gi}
+grad_weight : ndarray or None
+    The shape of ``weight``: ``grad_weight[{gw_index}] = sum over images and positions
+    of {gw_sum}`` (zero where a tap misses the input).
+grad_bias : ndarray or None
+    ``(C_out,)``: ``grad_output`` summed over images and positions.
+
+All three in the forward's compute dtype (``grad_output`` is converted to it).
+
+Raises
+------
+ValueError, TypeError
+    For an invalid argument (a ``grad_output`` of the wrong shape names both shapes),
+    before any work.
+
+""" + _EXAMPLE_HEAD + """\
+>>> gy = np.ones({ex_out}, dtype=np.float32)
+>>> gi, gw, gb = {name}(gy, x, w, {ex_args})
+>>> gi.shape, gw.shape, gb.shape
+({ex_in}, {ex_w}, ({ex_cout},))
+"""
+
+_BACKWARD_ARGS = {
+    True: """\
+stride, padding, output_padding, groups, dilation
+    The forward's, in every form it accepts (``'same'``, ``(before, after)`` pairs, ...).
+""",
+    False: """\
+stride, padding, dilation, groups
+    The forward's, in every form it accepts (``'same'``, ``(before, after)`` pairs, ...).
+""",
+}
+
+
+def _backward_doc(transposed, nd):
+    ex_in, ex_w, ex_out = _EXAMPLES[(transposed, nd)]
+    name = f"conv_transpose{nd}d_backward" if transposed else f"conv{nd}d_backward"
+    return _BACKWARD_DOC.format(
+        forward=name[:-len("_backward")], name=name, args=_BACKWARD_ARGS[transposed],
+        gi=("The forward convolution of ``grad_output`` with the same weight, stride, "
+            "padding, dilation and groups (cropped to the input's size)." if transposed else
+            "The transposed convolution of ``grad_output`` with the same weight and "
+            "arguments, of the input's size."),
+        gw_index="c_in, c_out, t" if transposed else "c_out, c_in, t",
+        gw_sum=("input[c_in, i] * grad_output[c_out, i*stride - pad + t*dilation]"
+                if transposed else
+                "grad_output[c_out, o] * input[c_in, o*stride - pad + t*dilation]"),
+        ex_in=ex_in, ex_w=ex_w, ex_out=ex_out, ex_cout=ex_w[1] if transposed else ex_w[0],
+        ex_args="stride=2, padding=1" if transposed else "stride=3, padding=2")
+
+
+def _backward(fname, nd, transposed, grad_output, input, weight, stride, padding, dilation,
+              groups, output_padding, output_mask, num_threads):
+    impl = _backend.active()
+    c = prepare_backward(fname, nd, transposed, grad_output, input, weight, stride, padding,
+                         dilation, groups, output_padding, output_mask, num_threads,
+                         impl.max_threads)
+    gy, x, w, nt = c.grad_output, c.x, c.w, c.num_threads
+    if c.grad_input is not None:   # the adjoint op of the forward, on grad_output
+        adjoint = impl.conv if transposed else impl.conv_transpose
+        adjoint(gy, w, None, c.grad_input, c.stride, c.input_pads, c.dilation, c.groups, nt)
+    if c.grad_weight is not None:  # sum of u[c1, p] * v[c2, p*stride - pad + t*dilation]
+        u, v = (x, gy) if transposed else (gy, x)
+        impl.weight_grad(u, v, c.grad_weight, c.stride, c.pads, c.dilation, c.groups, nt)
+    if c.grad_bias is not None:
+        np.sum(gy, axis=(0,) + tuple(range(2, gy.ndim)), out=c.grad_bias)
+    return c.results
+
+
+def _make_backward(nd, transposed):
+    fname = f"conv_transpose{nd}d_backward" if transposed else f"conv{nd}d_backward"
+    if transposed:
+        def backward(grad_output, input, weight, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1, *, output_mask=(True, True, True),
+                     num_threads=None):
+            return _backward(fname, nd, True, grad_output, input, weight, stride, padding,
+                             dilation, groups, output_padding, output_mask, num_threads)
+    else:
+        def backward(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1, *,
+                     output_mask=(True, True, True), num_threads=None):
+            return _backward(fname, nd, False, grad_output, input, weight, stride, padding,
+                             dilation, groups, 0, output_mask, num_threads)
+    backward.__name__ = backward.__qualname__ = fname
+    backward.__doc__ = _backward_doc(transposed, nd)
+    backward.__module__ = "deconv_core"
+    return backward
+
+
 conv_transpose1d = _make_transposed(1)
 conv_transpose2d = _make_transposed(2)
 conv_transpose3d = _make_transposed(3)
 conv1d = _make_forward(1)
 conv2d = _make_forward(2)
 conv3d = _make_forward(3)
+conv_transpose1d_backward = _make_backward(1, True)
+conv_transpose2d_backward = _make_backward(2, True)
+conv_transpose3d_backward = _make_backward(3, True)
+conv1d_backward = _make_backward(1, False)
+conv2d_backward = _make_backward(2, False)
+conv3d_backward = _make_backward(3, False)
 for _f in (conv_transpose1d, conv_transpose2d, conv_transpose3d, conv1d, conv2d, conv3d):
     _f.__module__ = "deconv_core"

@@ -25,7 +25,7 @@ cimport numpy as cnp
 
 from _openmp_helpers cimport DECONV_CORE_OPENMP, omp_get_max_threads
 from dc_registry cimport (
-    DC_F32, DC_F64, DC_IMPL_BLAS, DC_NISA, DC_NKERNEL, DC_OP_CONV, DC_OP_TCONV,
+    DC_F32, DC_F64, DC_IMPL_BLAS, DC_NISA, DC_NKERNEL, DC_OP_CONV, DC_OP_TCONV, DC_OP_WGRAD,
     DC_TUNE_cols_max_bytes, dc_idx, dc_isa_label, dc_isa_name, dc_kernel_built,
     dc_kernel_family, dc_kernel_find, dc_kernel_fn, dc_kernel_get, dc_kernel_impl,
     dc_kernel_op, dc_kernel_op_name, dc_kernel_resolve, dc_kernel_serves, dc_kernel_tiles,
@@ -38,7 +38,7 @@ from dc_registry cimport (
 cnp.import_array()
 dc_registry_init()      # the ISA row of the kernel table, chosen once per process
 
-_OPS = {"tconv": DC_OP_TCONV, "conv": DC_OP_CONV}
+_OPS = {"tconv": DC_OP_TCONV, "conv": DC_OP_CONV, "wgrad": DC_OP_WGRAD}
 
 Kernel = namedtuple("Kernel", "name op family dtype isa tiles impl serves available")
 Kernel.__doc__ = """One compiled kernel of the registry (src_c/registry/dc_kernels.def).
@@ -88,16 +88,27 @@ def conv_transpose(x, w, bias, out, stride, pads, dilation, groups, num_threads,
     back as ``dc_kernel_resolve`` says (the direct kernel, or channels-last for a fold
     that does not fold).
     """
-    _conv(DC_OP_TCONV, x, w, bias, out, stride, pads, dilation, groups, num_threads,
-          _kernel_id(DC_OP_TCONV, _kernel))
+    _call(DC_OP_TCONV, x, w, bias, out, x, w, out, stride, pads, dilation, groups,
+          num_threads, _kernel_id(DC_OP_TCONV, _kernel))
 
 
 def conv(x, w, bias, out, stride, pads, dilation, groups, num_threads, *, _kernel=None):
     """Forward convolution (cross-correlation, weight layout (C_out, C_in/groups, *k))
     into ``out``.  ``_kernel``: a family of ``FAMILIES["conv"]``, as for
     :func:`conv_transpose`."""
-    _conv(DC_OP_CONV, x, w, bias, out, stride, pads, dilation, groups, num_threads,
-          _kernel_id(DC_OP_CONV, _kernel))
+    _call(DC_OP_CONV, x, w, bias, out, x, w, out, stride, pads, dilation, groups,
+          num_threads, _kernel_id(DC_OP_CONV, _kernel))
+
+
+def weight_grad(u, v, out, stride, pads, dilation, groups, num_threads, *, _kernel=None):
+    """The weight gradient of either op into ``out``: per group, ``out[c1, c2, t]`` = the
+    sum over images and positions p of ``u[c1, p] * v[c2, p*stride - pad + t*dilation]``
+    (u (N, G*C1g, *P), v (N, G*C2g, *L), out (G*C1g, C2g, *k); only the ``before`` of
+    ``pads`` matters).  ``_kernel``: a family of ``FAMILIES["wgrad"]``."""
+    # the forward map p -> l: "input" v (dims n, C2g channels per group), "output" u
+    # (dims no, C1g channels per group), "weights" out (its dims the taps)
+    _call(DC_OP_WGRAD, v, u, None, out, v, out, u, stride, pads, dilation, groups,
+          num_threads, _kernel_id(DC_OP_WGRAD, _kernel))
 
 
 def openmp_enabled():
@@ -163,7 +174,7 @@ cdef int _kernel_id(int op, object name) except -2:
         return -1
     cdef int kid = dc_kernel_find(op, name.encode()) if isinstance(name, str) else -1
     if kid < 0:
-        opname = "tconv" if op == DC_OP_TCONV else "conv"
+        opname = {DC_OP_TCONV: "tconv", DC_OP_CONV: "conv", DC_OP_WGRAD: "wgrad"}[op]
         raise ValueError(f"_kernel={name!r} is not a {opname} kernel; the registry has "
                          f"{', '.join(FAMILIES[opname])}")
     return kid
@@ -207,20 +218,22 @@ cdef int _build_taps(dc_taps *taps, dc_problem *p) except -1:
     return 0
 
 
-cdef int _conv(int op, cnp.ndarray x, cnp.ndarray w, object bias, cnp.ndarray out,
-               object stride, object pads, object dilation, dc_idx groups,
-               int num_threads, int kid) except -1:
+cdef int _call(int op, cnp.ndarray a, cnp.ndarray b, object bias, cnp.ndarray out,
+               cnp.ndarray xs, cnp.ndarray ws, cnp.ndarray os, object stride, object pads,
+               object dilation, dc_idx groups, int num_threads, int kid) except -1:
+    """One kernel call on operands a, b (and bias) into out; the problem's geometry from
+    the shapes of xs (its input), ws (its weights) and os (its output)."""
     cdef dc_problem p
     cdef dc_taps taps
-    _problem(&p, op, cnp.PyArray_NDIM(x) - 2, cnp.PyArray_DIMS(x), cnp.PyArray_DIMS(w),
-             cnp.PyArray_DIMS(out), stride, pads, dilation, groups, cnp.PyArray_TYPE(x))
-    if p.N == 0 or p.cout_g == 0:
-        return 0
+    _problem(&p, op, cnp.PyArray_NDIM(xs) - 2, cnp.PyArray_DIMS(xs), cnp.PyArray_DIMS(ws),
+             cnp.PyArray_DIMS(os), stride, pads, dilation, groups, cnp.PyArray_TYPE(a))
+    if op != DC_OP_WGRAD and (p.N == 0 or p.cout_g == 0):
+        return 0     # an empty output (the weight gradient of no images is zeros)
     _build_taps(&taps, &p)
     try:
         if kid < 0:
             kid = dc_planner_pick(&p)
-        _run(&p, dc_kernel_resolve(kid, &p), num_threads, x, w, bias, out)
+        _run(&p, dc_kernel_resolve(kid, &p), num_threads, a, b, bias, out)
     finally:
         dc_taps_free(&taps)
     return 0

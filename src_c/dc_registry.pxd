@@ -8,6 +8,7 @@ cdef extern from "problem/dc_problem.h" nogil:
         DC_F64
         DC_OP_TCONV
         DC_OP_CONV
+        DC_OP_WGRAD
 
 cdef extern from "problem/dc_taps.h" nogil:
     ctypedef struct dc_taps:

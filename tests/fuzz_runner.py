@@ -16,7 +16,7 @@ import deconv_core as dc
 
 ARG_NAMES = ("input", "weight", "bias", "stride", "padding", "output_padding", "groups",
              "dilation", "output_size", "out", "num_threads", "input_size", "kernel_size",
-             "shape")
+             "shape", "grad_output", "output_mask")
 DTYPES = [np.float32, np.float64, np.float16, np.int8, np.int64, np.uint8, np.bool_,
           np.complex64, object, "U1", np.longdouble]
 counts = {"cases": 0, "errors": 0}
@@ -144,6 +144,34 @@ def fuzz_conv(case):
         assert res.dtype in (np.float32, np.float64)
 
 
+@given(conv_case(), st.integers(0, 4), st.data())
+def fuzz_backward(case, mutation, data):
+    """The gradients of a fuzzed call: grad_output of the forward's shape (or junk), the
+    output_mask (or junk)."""
+    fn, x, w, _, kwargs = case
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("out", "output_size")}
+    # every draw up front, whatever the forward does (hypothesis replays the draws)
+    junk = data.draw(array((0, 5)))
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    mask = data.draw(st.one_of(st.none(), st.just((1, 0, 1)), st.just((True, True)),
+                               st.tuples(st.booleans(), st.booleans(), st.booleans())))
+    if mutation != 1:
+        mask = (True, True, True)
+    y = run(fn, x, w, None, **kwargs)
+    if y is None or not mutation:
+        gy = junk
+    elif y.size > 4096:   # huge: a zero-stride view, as array() makes
+        gy = np.broadcast_to(np.ones((), dtype), y.shape)
+    else:
+        gy = np.ones(y.shape, dtype)
+    res = run(getattr(dc, fn.__name__ + "_backward"), gy, x, w, output_mask=mask, **kwargs)
+    if res is not None:
+        for g, m, like in zip(res, mask, (np.asarray(x), np.asarray(w), None)):
+            assert (g is None) == (not m)
+            if g is not None and like is not None:
+                assert g.shape == like.shape and g.dtype in (np.float32, np.float64)
+
+
 @given(st.one_of(small, huge, st.lists(dim, max_size=4).map(tuple), st.just("x")),
        st.one_of(small, huge, st.lists(dim, max_size=4).map(tuple)),
        seq_arg(2), seq_arg(2), seq_arg(2), st.booleans())
@@ -172,8 +200,9 @@ def _limit_address_space(gib=16):
 def main(n_examples, seed_value):
     if os.environ.get("DECONV_CORE_FUZZ_NO_RLIMIT") != "1":  # set under AddressSanitizer
         _limit_address_space()
-    for fuzz in (fuzz_conv, fuzz_sizes, fuzz_steps):
-        n = n_examples if fuzz is fuzz_conv else max(1, n_examples // 4)
+    for fuzz in (fuzz_conv, fuzz_backward, fuzz_sizes, fuzz_steps):
+        n = n_examples if fuzz is fuzz_conv else max(1, n_examples // (2 if fuzz is fuzz_backward
+                                                                        else 4))
         configured = settings(max_examples=n, deadline=None, database=None,
                               suppress_health_check=list(HealthCheck))(fuzz)
         seed(seed_value)(configured)()

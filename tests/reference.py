@@ -50,3 +50,21 @@ def naive_conv(x, w, bias, stride, pads, dilation, groups):
     if bias is not None:
         y += np.asarray(bias).reshape((1, -1) + (1,) * nd)
     return y
+
+
+def naive_weight_grad(u, v, stride, pads, dilation, groups, kernel):
+    """out[c1, c2, t] = sum over n, p of u[n, c1, p] * v[n, c2, p*s - pb + t*d] per group
+    (zero where that index leaves v): u (N, G*C1g, *P), v (N, G*C2g, *L)."""
+    c1g, c2g = u.shape[1] // groups, v.shape[1] // groups
+    out = np.zeros((u.shape[1], c2g) + tuple(kernel))
+    for p in itertools.product(*[range(n) for n in u.shape[2:]]):
+        for t in itertools.product(*[range(k) for k in kernel]):
+            l = [pp * s - pb + tt * d for pp, tt, s, d, (pb, _) in
+                 zip(p, t, stride, dilation, pads)]
+            if not all(0 <= ll < n for ll, n in zip(l, v.shape[2:])):
+                continue
+            for g in range(groups):
+                us = u[(slice(None), slice(g * c1g, (g + 1) * c1g)) + p]          # (N, c1g)
+                vs = v[(slice(None), slice(g * c2g, (g + 1) * c2g)) + tuple(l)]  # (N, c2g)
+                out[(slice(g * c1g, (g + 1) * c1g), slice(None)) + t] += us.T @ vs
+    return out

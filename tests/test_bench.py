@@ -9,6 +9,7 @@ import pytest
 
 from deconv_core import bench
 from deconv_core.bench import cli, contenders, timing
+from deconv_core.workloads import workload_flops
 
 SEED = "seed_3x3_k2_s2_p1"
 SMALL = "s3_k3_p2_16ch_b4"
@@ -80,12 +81,36 @@ def test_quick_run_writes_json_markdown_and_reports_skipped_peer(tmp_path, torch
         assert (out / "ratios.png").stat().st_size > 0
 
 
+@pytest.mark.parametrize("op", ["conv", "backward"])
+def test_other_ops_are_checked_and_timed_against_torch(tmp_path, torch_threads, op):
+    """--op conv: the forward convolution on the adjoint shape; --op backward: all three
+    gradients against torch's convolution_backward, and grad_weight alone."""
+    rc, doc, out = _run(tmp_path, "--op", op, "--workloads", f"{SEED},{SMALL}",
+                        "--peers", "torch", "--no-chart")
+    assert rc == 0 and doc["settings"]["op"] == op
+    dc = contenders.DC if doc["machine"]["deconv_core_backend"] == "compiled" \
+        else contenders.DC_NUMPY
+    for w in doc["workloads"]:
+        cs = w["contenders"]
+        assert cs["torch"]["check"] == "ok" and cs[dc]["check"] == "ok"
+        assert w["fastest_peer"] == "torch" and w["ratio"] > 0
+        if op == "backward":
+            assert len(w["tolerances"]) == 3
+            assert w["flops"] == 2 * workload_flops(w["spec"])   # grad_input + grad_weight
+            if dc == contenders.DC:
+                assert cs[contenders.DC_GW]["check"] == "ok"
+                assert w["gw_peak_fraction"] is not None
+    md = (out / "results.md").read_text()
+    assert ("gw % peak" in md) == (op == "backward")
+    assert ("ort ms" in md) == (op != "backward")
+
+
 def test_wrong_contender_fails_loudly(tmp_path, monkeypatch, capsys):
     from deconv_core import conv_transpose2d
 
-    def wrong(spec, x, w, threads):
+    def wrong(spec, op, a, threads):
         kw = contenders.conv_kwargs(spec)
-        return lambda: conv_transpose2d(x, w, **kw) * np.float32(1.01)
+        return lambda: conv_transpose2d(a["x"], a["w"], **kw) * np.float32(1.01)
 
     monkeypatch.setitem(contenders.EXTRA_CONTENDERS, "wrong", wrong)
     rc, doc, out = _run(tmp_path, "--workloads", SEED, "--peers", "none", "--no-chart")
@@ -104,9 +129,9 @@ def test_wrong_contender_fails_loudly(tmp_path, monkeypatch, capsys):
 def test_scaling_times_one_thread_twins_in_the_same_rounds(tmp_path, monkeypatch):
     seen = []
 
-    def spy(spec, x, w, threads):   # what each twin is set up with, and its pools
+    def spy(spec, op, a, threads):   # what each twin is set up with, and its pools
         seen.append(threads)
-        return contenders.setup_deconv("numpy")(spec, x, w, threads)
+        return contenders.setup_deconv(spec, op, a, threads)
 
     monkeypatch.setitem(contenders.CONTENDERS, contenders.DC_NUMPY,
                         (contenders.load_deconv("numpy"), spy, "numpy"))
@@ -132,11 +157,17 @@ def test_one_thread_context_limits_the_pools():
     assert nums and all(n == 1 for n in nums)
 
 
-@pytest.mark.parametrize("peer", ["torch", "onnxruntime", "jax"])
-def test_peer_formulations_match_reference(peer, monkeypatch):
-    """Each peer's call, on settings the workloads do not cover (dilation, output_padding,
-    groups, 1-D and 3-D), agrees with the reference."""
-    pytest.importorskip({"onnxruntime": "onnxruntime", "torch": "torch", "jax": "jax"}[peer])
+PEER_MODULES = {"torch": "torch", "onnxruntime": "onnxruntime", "jax": "jax",
+                "openvino": "openvino", "tensorflow": "tensorflow"}
+
+
+@pytest.mark.parametrize("op", ["transposed", "conv", "backward"])
+@pytest.mark.parametrize("peer", list(PEER_MODULES))
+def test_peer_formulations_match_reference(peer, op, monkeypatch):
+    """Each peer's call of each op, on settings the workloads do not cover (dilation,
+    output_padding, groups, 1-D and 3-D), agrees with the reference, or says it cannot
+    run them (a peer without training ops, TensorFlow's groups)."""
+    pytest.importorskip(PEER_MODULES[peer])
     if peer == "onnxruntime":
         pytest.importorskip("onnx")
     for k in contenders.JAX_ENV:
@@ -150,13 +181,25 @@ def test_peer_formulations_match_reference(peer, monkeypatch):
         load(1)
         base = dict(N=2, Cin=4, Cout=6, kernel=3, stride=2, padding=1, groups=2, dilation=2,
                     output_padding=1, dtype="float32")
-        for size in ([7], [5, 6], [3, 4, 5]):
-            spec = dict(base, size=size)
-            x, w = cli.inputs(spec, 3)
-            ref = cli.reference(spec, x, w)
-            got = np.asarray(setup(spec, x, w, 1)())
-            assert got.shape == ref.shape
-            np.testing.assert_allclose(got, ref, atol=1e-4, rtol=1e-4, err_msg=f"{peer} {size}")
+        ran = 0
+        for size, groups in (([7], 2), ([5, 6], 2), ([3, 4, 5], 2), ([5, 6], 1), ([7], 1)):
+            spec = dict(base, size=size, groups=groups)
+            if peer == "tensorflow":   # TensorFlow's CPU ops take no dilation with stride
+                spec.update(dilation=1, output_padding=0)
+            arrays = cli.inputs(spec, op, 3)
+            ref = cli.reference(spec, op, arrays)
+            try:
+                call = setup(spec, op, arrays, 1)
+            except contenders.Unsupported:
+                continue
+            got = contenders.to_numpy(call, call())
+            for g, r in zip(got if op == "backward" else (got,),
+                            ref if op == "backward" else (ref,)):
+                assert g.shape == r.shape
+                np.testing.assert_allclose(g, r, atol=1e-3, rtol=1e-4,
+                                           err_msg=f"{peer} {op} {size} groups {groups}")
+            ran += 1
+        assert ran or op == "backward" and peer in ("onnxruntime", "openvino")
     finally:
         if saved is not None:
             torch.set_num_threads(saved)
@@ -167,14 +210,15 @@ def test_onnxruntime_float64_is_reported_unsupported():
     pytest.importorskip("onnx")
     spec = dict(N=1, Cin=2, Cout=2, size=[4, 4], kernel=2, stride=2, padding=0, groups=1,
                 dilation=1, output_padding=0, dtype="float64")
-    x, w = cli.inputs(spec, 0)
+    arrays = cli.inputs(spec, "transposed", 0)
     with pytest.raises(contenders.Unsupported, match="float64"):
-        contenders.setup_onnxruntime(spec, x, w, 1)
+        contenders.setup_onnxruntime(spec, "transposed", arrays, 1)
 
 
 @pytest.mark.parametrize("args, message", [
     (["--workloads", "nope"], "unknown workload"),
-    (["--peers", "tensorflow"], "unknown tensorflow"),
+    (["--peers", "caffe"], "unknown caffe"),
+    (["--op", "forward"], "invalid choice: 'forward'"),
     (["--threads", "0"], "must be >= 1"),
     (["--settle-ms", "-1"], "--settle-ms=-1.0 must be >= 0"),
     (["--rewarm-ms", "-2"], "--rewarm-ms=-2.0 must be >= 0"),

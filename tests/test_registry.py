@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import kernel_isa
-from reference import naive_conv, naive_conv_transpose
+from reference import naive_conv, naive_conv_transpose, naive_weight_grad
 
 if os.environ.get("DECONV_CORE_BACKEND", "").strip().lower() == "numpy":
     _kernels = pytest.importorskip(
@@ -43,7 +43,7 @@ def test_kernel_names_state_their_contract():
     for k in KERNELS:
         dt = {"float32": "f32", "float64": "f64"}[k.dtype]
         assert k.name == f"{dt}_{k.op}_{k.family}__{k.isa}", k
-        assert k.op in ("tconv", "conv") and k.impl in ("c", "blas") and k.serves
+        assert k.op in ("tconv", "conv", "wgrad") and k.impl in ("c", "blas") and k.serves
         assert all(re.fullmatch(r"\d+x\d+", t) for t in k.tiles), k
         # SIMD kernels are built from register tiles; the portable row kernels have none
         assert bool(k.tiles) == (k.isa != "portable"), k
@@ -74,13 +74,13 @@ def test_unknown_kernel_name_is_a_value_error():
                                 ((0, 0), (0, 0)), (1, 1), 1, 1, _kernel="nope")
     with pytest.raises(ValueError, match="not a conv kernel"):
         _kernels.conv(x, np.ones((1, 1, 2, 2)), None, np.empty((1, 1, 2, 2)), (1, 1),
-                      ((0, 0), (0, 0)), (1, 1), 1, 1, _kernel="chlast")
+                      ((0, 0), (0, 0)), (1, 1), 1, 1, _kernel="vchan")
 
 
 def _case(rng, op, family, nd, dtype):
     """A random problem of the shapes the family serves (so its own code runs, not a
     fallback), with asymmetric padding, dilation, groups and a bias."""
-    heavy = family in ("chlast", "gemm")
+    heavy = family in ("chlast", "gemm") or (family == "outer" and rng.random() < 0.5)
     depthwise = family == "depthwise"
     k = tuple(int(v) for v in rng.integers(1, 4, nd))
     s = tuple(int(v) for v in rng.integers(1, 4, nd))
@@ -94,6 +94,13 @@ def _case(rng, op, family, nd, dtype):
     cout_g = 1 if depthwise else int(rng.integers(16, 33) if heavy else rng.integers(1, 5))
     x = rng.standard_normal((2, groups * cin_g) + sizes).astype(dtype)
     b = rng.standard_normal(groups * cout_g).astype(dtype)
+    if op == "wgrad":   # u on the positions p, v on l = p*s - pb + t*d (either op's)
+        psz = tuple(int(v) for v in rng.integers(1, {1: 30, 2: 8, 3: 4}[nd], nd))
+        u = rng.standard_normal((2, groups * cout_g) + psz).astype(dtype)
+        pads = tuple((int(rng.integers(0, dd * (kk - 1) + 1)), 0) for kk, dd in zip(k, d))
+        ref = naive_weight_grad(u.astype(np.float64), x.astype(np.float64), s, pads, d,
+                                groups, k)
+        return (u, x, None, s, pads, d, groups), ref
     if op == "tconv":
         w = rng.standard_normal((groups * cin_g, cout_g) + k).astype(dtype)
         pads = []
@@ -122,7 +129,9 @@ def _case(rng, op, family, nd, dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 def test_every_kernel_matches_the_reference_on_every_row(op, family, row, dtype):
     rng = np.random.default_rng(zlib.crc32(f"{op} {family} {row} {dtype.__name__}".encode()))
-    run = _kernels.conv_transpose if op == "tconv" else _kernels.conv
+    run = {"tconv": _kernels.conv_transpose, "conv": _kernels.conv,
+           "wgrad": lambda u, v, _, out, *rest, **kw: _kernels.weight_grad(u, v, out, *rest,
+                                                                         **kw)}[op]
     tol = dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
     for nd in (1, 2, 3, 1, 2):
         args, ref = _case(rng, op, family, nd, dtype)
@@ -146,6 +155,6 @@ def test_a_kernel_the_row_lacks_falls_back_to_direct(row):
         out = np.full(ref.shape, np.nan, np.float32)
         _kernels.conv_transpose(*args[:3], out, *args[3:], 2, _kernel=family)
         outs[family] = out
-    simd = {k.family for k in KERNELS if k.isa != "portable"}
+    simd = {k.family for k in KERNELS if k.isa != "portable" and k.op == "tconv"}
     for family in simd:
         assert np.array_equal(outs[family], outs["direct"]), family

@@ -14,10 +14,12 @@ import numpy as np
 from .. import _backend
 from .._version import __version__
 from ..workloads import load_workloads, workload_flops
-from .contenders import (CONTENDERS, DC, DC_NUMPY, EXTRA_CONTENDERS, ONE, PEERS, SCALED,
-                         TOL_FACTOR, Unsupported, conv_kwargs, first_line)
+from .contenders import (ALL_PEERS, CONTENDERS, DC, DC_GW, DC_NUMPY, EXTRA_CONTENDERS, ONE,
+                         OPS, PEERS_BY_OP, SCALED, TOL_FACTOR, Unsupported, conv_kwargs,
+                         first_line, to_numpy)
 from .report import geomean, write_outputs
 from .timing import best_gemm, measure_gemm, time_interleaved
+
 
 def _machine():
     cpu = platform.processor() or "unknown"
@@ -46,8 +48,14 @@ def _parse(argv):
                                 description=importlib.import_module(__package__).__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workloads", help="comma-separated workload names (default: all)")
-    p.add_argument("--peers", default=",".join(PEERS),
-                   help="comma-separated peers to try (default: %(default)s; 'none': no peer)")
+    p.add_argument("--op", default="transposed", choices=OPS,
+                   help="what to time: the transposed convolution, the forward one on its "
+                        "adjoint shape, or all three gradients of the transposed one "
+                        "(default %(default)s)")
+    p.add_argument("--peers", default=None,
+                   help="comma-separated peers to try (default: every peer of the op: "
+                        f"{', '.join(ALL_PEERS)} for transposed and conv, "
+                        f"{', '.join(PEERS_BY_OP['backward'])} for backward; 'none': no peer)")
     p.add_argument("--threads", type=int, default=2, help="threads for every contender (2)")
     p.add_argument("--repeat", type=int, help="timed rounds per workload (15; --quick 5)")
     p.add_argument("--warmup", type=int, help="untimed warm-up calls per contender (3; quick 1)")
@@ -81,11 +89,13 @@ def _parse(argv):
     for key in ("warmup", "min_sample_ms", "settle_ms", "rewarm_ms"):
         if getattr(args, key) < 0:
             p.error(f"--{key.replace('_', '-')}={getattr(args, key)} must be >= 0")
+    if args.peers is None:
+        args.peers = ",".join(PEERS_BY_OP[args.op])
     args.peer_list = [] if args.peers.strip() == "none" else \
         [s.strip() for s in args.peers.split(",") if s.strip()]
-    bad = sorted(set(args.peer_list) - set(PEERS))
+    bad = sorted(set(args.peer_list) - set(ALL_PEERS))
     if bad:
-        p.error(f"--peers: unknown {', '.join(bad)} (choose from {', '.join(PEERS)})")
+        p.error(f"--peers: unknown {', '.join(bad)} (choose from {', '.join(ALL_PEERS)})")
     return args
 
 
@@ -93,9 +103,10 @@ def _load_contenders(args):
     """``{name: info}`` of every contender, and ``{name: (setup, ctx, status)}`` (``ctx``
     makes the context each timed sample runs in)."""
     infos, table = {}, {}
-    for name in (DC, DC_NUMPY, *PEERS):
+    mine = (DC, DC_NUMPY, DC_GW) if args.op == "backward" else (DC, DC_NUMPY)
+    for name in (*mine, *ALL_PEERS):
         load, setup, backend_name = CONTENDERS[name]
-        if name in PEERS and name not in args.peer_list:
+        if name in ALL_PEERS and name not in args.peer_list:
             info = {"status": "skipped", "reason": "not requested (--peers)"}
         else:
             try:
@@ -146,32 +157,85 @@ def threadpool_limits(threads):
     return threadpool_limits(limits=threads), threadpool_info
 
 
-def inputs(spec, seed):
+def _output_shape(spec):
+    k, s, p, d, op = (spec[key] for key in ("kernel", "stride", "padding", "dilation",
+                                          "output_padding"))
+    return (spec["N"], spec["Cout"]) + tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1
+                                             for n in spec["size"])
+
+
+def inputs(spec, op, seed):
+    """The op's arrays: ``x`` and ``w`` of the workload (transposed); for conv an ``x`` of
+    the transposed op's output shape with the same ``w``; for backward ``gy`` of that
+    shape besides ``x`` and ``w``."""
     rng = np.random.default_rng(seed)
     nd = len(spec["size"])
     x = rng.standard_normal((spec["N"], spec["Cin"], *spec["size"])).astype(spec["dtype"])
     w = rng.standard_normal((spec["Cin"], spec["Cout"] // spec["groups"]) + (spec["kernel"],) * nd
                             ).astype(spec["dtype"])
-    return x, w
+    if op == "transposed":
+        return {"x": x, "w": w}
+    y = rng.standard_normal(_output_shape(spec)).astype(spec["dtype"])
+    if op == "conv":
+        return {"x": y, "w": w}
+    return {"gy": y, "x": x, "w": w}
 
 
-def reference(spec, x, w):
-    from .. import api
-    fn = getattr(api, f"conv_transpose{len(spec['size'])}d")
+def reference(spec, op, arrays):
+    """The op's result in float64 from the NumPy backend (a tuple for backward)."""
+    from .contenders import deconv_call
+    a64 = {k: v.astype(np.float64) for k, v in arrays.items()}
     with _backend.using("numpy"):
-        return fn(x.astype(np.float64), w.astype(np.float64), **conv_kwargs(spec))
+        result = deconv_call(spec, op, a64, 1)()
+    return tuple(result) if op == "backward" else result
+
+
+def reductions(spec, op):
+    """Terms summed into one element of each result (the check's tolerances grow with
+    their square root)."""
+    nd = len(spec["size"])
+    taps = spec["kernel"] ** nd
+    if op == "transposed":
+        return (spec["Cin"] // spec["groups"] * taps,)
+    if op == "conv":
+        return (spec["Cout"] // spec["groups"] * taps,)
+    positions = spec["N"] * math.prod(spec["size"])
+    return (spec["Cout"] // spec["groups"] * taps, positions,
+            spec["N"] * math.prod(_output_shape(spec)[2:]))
+
+
+def op_flops(spec, op):
+    """FLOPs of one call: 2 * MACs per convolution; backward counts grad_input and
+    grad_weight (the bias sum is negligible)."""
+    return workload_flops(spec) * (2 if op == "backward" else 1)
+
+
+def _check(got, ref, tols):
+    """Max abs error over the results and whether each is within its tolerance."""
+    got = got if isinstance(got, tuple) else (got,)
+    ref = ref if isinstance(ref, tuple) else (ref,)
+    errs, ok = [], True
+    for g, r, tol in zip(got, ref, tols):
+        if g.shape != r.shape:
+            return math.inf, False
+        e = float(np.max(np.abs(g.astype(np.float64) - r))) if r.size else 0.0
+        scale = max(1.0, float(np.max(np.abs(r)))) if r.size else 1.0
+        errs.append(e)
+        ok &= e <= tol * scale
+    return max(errs), ok
 
 
 def run_workload(name, spec, contenders, args):
     """Check and time every available contender on one workload; a result dict."""
-    x, w = inputs(spec, args.seed)
-    ref = reference(spec, x, w)
-    nd = len(spec["size"])
-    red = spec["Cin"] // spec["groups"] * spec["kernel"] ** nd
-    tol = TOL_FACTOR * float(np.finfo(x.dtype).eps) * math.sqrt(red)
-    flops = workload_flops(spec)
-    res = {"name": name, "spec": spec, "flops": flops, "reduction_size": red,
-           "tolerance": tol, "contenders": {}}
+    arrays = inputs(spec, args.op, args.seed)
+    ref = reference(spec, args.op, arrays)
+    eps = float(np.finfo(spec["dtype"]).eps)
+    reds = reductions(spec, args.op)
+    tols = [TOL_FACTOR * eps * math.sqrt(r) for r in reds]
+    flops = op_flops(spec, args.op)
+    res = {"name": name, "spec": spec, "op": args.op, "flops": flops,
+           "reduction_size": reds[0], "tolerance": tols[0], "tolerances": tols,
+           "contenders": {}}
     calls = {}
     for cname, (setup, ctx, status) in contenders.items():
         if status is not None:
@@ -179,25 +243,26 @@ def run_workload(name, spec, contenders, args):
             continue
         entry = res["contenders"][cname] = {"status": "ok"}
         try:
-            call = setup(spec, x, w, 1 if cname.endswith(ONE) else args.threads)
+            call = setup(spec, args.op, arrays, 1 if cname.endswith(ONE) else args.threads)
             with ctx():
-                got = np.asarray(call())
+                got = to_numpy(call, call())
         except Exception as exc:
-            is_dc = cname.split("@")[0] in (DC, DC_NUMPY)
-            entry.update(status="error" if is_dc else "unsupported",
-                         reason=exc.args[0] if isinstance(exc, Unsupported)
+            is_dc = cname.split("@")[0] in (DC, DC_NUMPY, DC_GW)
+            unsupported = isinstance(exc, Unsupported)
+            entry.update(status="unsupported" if unsupported or not is_dc else "error",
+                         reason=exc.args[0] if unsupported
                          else f"{type(exc).__name__}: {first_line(exc)}")
             continue
-        if got.shape != ref.shape:
-            err = math.inf
-        else:
-            err = float(np.max(np.abs(got.astype(np.float64) - ref))) if ref.size else 0.0
-        entry.update(max_abs_err=err, check="ok" if err <= tol else "FAIL")
+        index = getattr(call, "reference_index", None)   # one result of several
+        err, ok = _check(got, ref[index] if index is not None else ref,
+                         [tols[index]] if index is not None else tols)
+        entry.update(max_abs_err=err, check="ok" if ok else "FAIL")
         calls[cname] = (call, ctx)
     timed = time_interleaved(calls, args.repeat, args.warmup, args.min_sample_ms / 1e3,
                              args.settle_ms / 1e3, args.rewarm_ms / 1e3)
     for cname, t in timed.items():
-        res["contenders"][cname].update(t, gflops=flops / t["median_s"] / 1e9)
+        part = workload_flops(spec) if cname == DC_GW else flops
+        res["contenders"][cname].update(t, gflops=part / t["median_s"] / 1e9)
     summarise(res, args)
     return res
 
@@ -205,7 +270,7 @@ def run_workload(name, spec, contenders, args):
 def summarise(res, args):
     cs = res["contenders"]
     ok = {n: c for n, c in cs.items() if "median_s" in c}
-    peers = {n: c["median_s"] for n, c in ok.items() if n in PEERS}
+    peers = {n: c["median_s"] for n, c in ok.items() if n in PEERS_BY_OP[args.op]}
     mine = DC if DC in ok else (DC_NUMPY if DC_NUMPY in ok else None)
     res["deconv_core_backend"] = None if mine is None else ("compiled" if mine == DC else "numpy")
     res["fastest_peer"] = min(peers, key=peers.get) if peers else None
@@ -215,6 +280,8 @@ def summarise(res, args):
     res["ratio_by_peer"] = {p: t / ok[mine]["median_s"] for p, t in peers.items()} if mine else {}
     gemm = args.gemm.get(res["spec"]["dtype"])
     res["peak_fraction"] = (ok[mine]["gflops"] / gemm["gflops"]) if mine and gemm else None
+    res["gw_peak_fraction"] = (ok[DC_GW]["gflops"] / gemm["gflops"]) if DC_GW in ok and gemm \
+        else None
     errs = [c["max_abs_err"] for c in cs.values() if "max_abs_err" in c]
     res["max_abs_err"] = max(errs) if errs else None
     res["failures"] = sorted(n for n, c in cs.items() if c.get("check") == "FAIL")
@@ -238,7 +305,7 @@ def run(argv=None):
               f"the NumPy backend", file=sys.stderr)
     limits, pool_info = threadpool_limits(args.threads)
     grad = contextlib.nullcontext()
-    if infos["torch"]["status"] == "ok":
+    if infos["torch"]["status"] == "ok" and args.op != "backward":
         import torch
         grad = torch.no_grad()
     with limits, grad:
@@ -256,11 +323,12 @@ def run(argv=None):
         scaling = _scaling(results, args) if args.scaling and args.threads != 1 else None
     ratios = [r["ratio"] for r in results if r["ratio"]]
     by_peer = {p: geomean([r["ratio_by_peer"].get(p) for r in results])
-               for p in PEERS if infos[p]["status"] == "ok"}
+               for p in PEERS_BY_OP[args.op] if infos[p]["status"] == "ok"}
     machine["loadavg_end"] = os.getloadavg()
     settings = {k: v for k, v in vars(args).items() if k not in ("gemm", "peer_list")}
     settings["extra"] = list(EXTRA_CONTENDERS)
-    settings["tolerance"] = f"{TOL_FACTOR} * eps(dtype) * sqrt(Cin/groups * kernel**ndim)"
+    settings["tolerance"] = (f"{TOL_FACTOR} * eps(dtype) * sqrt(terms summed into an element) "
+                             f"* max(1, max |reference|), per result")
     doc = {"machine": machine, "settings": settings, "contenders": infos,
            "threadpools": pools, "gemm": args.gemm, "workloads": results,
            "geomean_ratio": geomean(ratios), "ratio_count": len(ratios),

@@ -3,7 +3,12 @@ import json
 import math
 import os
 
-from .contenders import DC, DC_NUMPY, LABELS, PEERS
+from .contenders import DC, DC_GW, DC_NUMPY, LABELS, PEERS_BY_OP
+
+
+OP_TITLES = {"transposed": "transposed convolution", "conv": "forward convolution",
+             "backward": "gradients of the transposed convolution"}
+
 
 def _fmt(v, spec="{:.3g}"):
     return "-" if v is None else spec.format(v)
@@ -20,18 +25,27 @@ def geomean(values):
     return math.exp(sum(map(math.log, values)) / len(values)) if values else None
 
 
-def table_rows(results, extra=()):
-    head = ["workload", "dc ms", "dc GF/s", "numpy ms", "torch ms", "ort ms", "jax ms",
-            *[f"{e} ms" for e in extra], "fastest peer", "ratio", "% peak", "max err", "check"]
+def _percent(v):
+    return _fmt(None if v is None else 100 * v, "{:.1f}")
+
+
+def table_rows(results, extra=(), op="transposed"):
+    peers = PEERS_BY_OP[op]
+    gw = op == "backward"
+    head = ["workload", "dc ms", "dc GF/s", "numpy ms", *[f"{LABELS[p]} ms" for p in peers],
+            *[f"{e} ms" for e in extra], "fastest peer", "ratio", "% peak",
+            *(["gw ms", "gw GF/s", "gw % peak"] if gw else []), "max err", "check"]
     rows = []
     for r in results:
         cs = r["contenders"]
         dc = cs.get(DC, {})
+        gwc = cs.get(DC_GW, {})
         rows.append([
             r["name"], _cell(dc), _fmt(dc.get("gflops"), "{:.2f}"), _cell(cs[DC_NUMPY]),
-            *[_cell(cs[p]) for p in PEERS], *[_cell(cs[e]) for e in extra],
-            r["fastest_peer"] or "-", _fmt(r["ratio"], "{:.2f}"),
-            _fmt(None if r["peak_fraction"] is None else 100 * r["peak_fraction"], "{:.1f}"),
+            *[_cell(cs[p]) for p in peers], *[_cell(cs[e]) for e in extra],
+            r["fastest_peer"] or "-", _fmt(r["ratio"], "{:.2f}"), _percent(r["peak_fraction"]),
+            *([_cell(gwc) if gwc else "-", _fmt(gwc.get("gflops"), "{:.2f}"),
+               _percent(r.get("gw_peak_fraction"))] if gw else []),
             _fmt(r["max_abs_err"], "{:.1e}"),
             "FAIL: " + ",".join(r["failures"] + r["errors"])
             if r["failures"] or r["errors"] else "ok"])
@@ -79,7 +93,8 @@ def _notes(doc):
 
 def _header(doc):
     m, s = doc["machine"], doc["settings"]
-    return (f"deconv_core bench: {m['cpu_model']} ({m['cpus_usable']} usable CPUs), "
+    return (f"deconv_core bench --op {s.get('op', 'transposed')} ({OP_TITLES[s.get('op', 'transposed')]}): "
+            f"{m['cpu_model']} ({m['cpus_usable']} usable CPUs), "
             f"threads={s['threads']}, repeat={s['repeat']}, warm-up={s['warmup']}, "
             f"min sample {s['min_sample_ms']} ms, settle {s.get('settle_ms', 0)} ms, "
             f"re-warm {s.get('rewarm_ms', 0)} ms, medians; "
@@ -89,7 +104,7 @@ def _header(doc):
 
 def _scaling_table(doc):
     sc = doc["scaling"]
-    names = [DC, DC_NUMPY, *PEERS]
+    names = [DC, DC_NUMPY, *PEERS_BY_OP[doc["settings"]["op"]]]
     head = ["workload"] + [f"{LABELS[n]} x" for n in names]
     rows = [[w] + [_fmt(sc["speedup"][w].get(n), "{:.2f}") for n in names] for w in sc["speedup"]]
     # NumPy's own GEMM speed-up (1 thread timed after the workloads) shows what the
@@ -101,12 +116,13 @@ def _scaling_table(doc):
 
 def write_outputs(doc, out_dir, chart=True):
     os.makedirs(out_dir, exist_ok=True)
-    head, rows = table_rows(doc["workloads"], doc["settings"]["extra"])
+    head, rows = table_rows(doc["workloads"], doc["settings"]["extra"], doc["settings"]["op"])
     notes = _notes(doc)
     print(_header(doc))
     print(_plain(head, rows))
     print("\n".join(notes))
-    md = [f"# deconv_core benchmark ({doc['machine']['date']})", "", _header(doc) + ".", "",
+    md = [f"# deconv_core benchmark, {OP_TITLES[doc['settings']['op']]} "
+          f"({doc['machine']['date']})", "", _header(doc) + ".", "",
           _markdown(head, rows), ""] + [f"- {n.strip()}" for n in notes]
     if doc.get("scaling", {}).get("error"):
         print(f"--scaling: {doc['scaling']['error']}")
@@ -162,7 +178,9 @@ def _chart(doc, path):
         ax.annotate(f"{v:.2f}\nvs {p}", (i, v), ha="center", fontsize=7,
                     va="bottom" if v >= 1 else "top")
     ax.set_ylabel("time(fastest peer) / time(deconv_core)\n> 1: deconv_core faster")
-    ax.set_title(f"deconv_core vs the fastest of PyTorch, ONNX Runtime and JAX\n"
+    op = doc["settings"]["op"]
+    ax.set_title(f"{OP_TITLES[op]}: deconv_core vs the fastest of "
+                 f"{', '.join(LABELS[p] for p in PEERS_BY_OP[op])}\n"
                  f"{doc['settings']['threads']} thread(s), {doc['machine']['cpu_model']}; "
                  f"geometric mean {_fmt(doc['geomean_ratio'], '{:.2f}')}", fontsize=9)
     fig.tight_layout()

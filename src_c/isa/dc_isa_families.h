@@ -23,3 +23,6 @@
 #include "../kernels/vchan/tile.h"
 #include "../kernels/vchan/pack.h"
 #include "../kernels/vchan/loop.h"
+
+#include "../kernels/outer/tile.h"
+#include "../kernels/outer/loop.h"

@@ -34,6 +34,7 @@
 #include "../kernels/phase_store.h"
 #include "../kernels/rows/tile.h"
 #include "../kernels/rows/loop.h"
+#include "../kernels/rows/wgrad.h"
 #undef DC_DTYPE
 #undef DC_T
 #undef DC_DT
@@ -48,6 +49,7 @@
 #include "../kernels/phase_store.h"
 #include "../kernels/rows/tile.h"
 #include "../kernels/rows/loop.h"
+#include "../kernels/rows/wgrad.h"
 #undef DC_DTYPE
 #undef DC_T
 #undef DC_DT

@@ -9,4 +9,5 @@
 #include "depthwise/tiles.h"
 #include "chlast/tiles.h"
 #include "vchan/tiles.h"
+#include "outer/tiles.h"
 #endif /* DC_TILES_H */

@@ -6,6 +6,9 @@
  * Along each dim a phase's positions m split into intervals on which the set of such
  * taps is constant; a "box" is one interval per dim of one phase combination: all its
  * pixels reach the same taps (a "pattern"), every one of them a real input pixel.
+ *
+ * Read the other way, the same boxes serve a forward convolution: one phase (the
+ * output itself), output m reading input m*s + c_t, c_t = t*d - pb.
  */
 #ifndef DC_BOXES_H
 #define DC_BOXES_H
@@ -38,29 +41,47 @@ typedef struct {
     dc_civl *ivl[3];
     dc_idx nivl[3];
     dc_idx *ivl_of[2];       /* output index -> interval, dims 0 and 1               */
-    dc_idx *first1;          /* dim 1: first interval of phase r, r <= s (+1 end)    */
+    dc_idx *first1;          /* dim 1: first interval of phase r, r <= phases (+1 end) */
     dc_idx *term0;           /* per box, nbox + 1 entries                            */
     dc_cterm *terms;
     dc_idx nbox;
     void *mem;
 } dc_boxes;
 
-/* Intervals of one dim (capacity min(s, no)*(2kp+1), kp the most taps of one phase;
- * taps capacity that times kp),
- * phase by phase; bpts is scratch of 2k+2.  Returns the number of intervals. */
-static inline dc_idx dc_cl_dim(dc_idx n, dc_idx k, dc_idx s, dc_idx d, dc_idx pb, dc_idx no,
-                        dc_civl *ivl, dc_ctap *ctp, dc_idx *bpts) {
+/* Whether tap t reaches positions of phase r (transposed: output r + m*s) or of the
+ * output (forward, r = 0: output m), and then the input offset c (input index
+ * m + c, transposed, or m*s + c, forward) and the positions [lo, hi) of the M where
+ * that input is a real pixel. */
+static inline int dc_box_tap(int tr, dc_idx r, dc_idx t, dc_idx n, dc_idx s, dc_idx d,
+                             dc_idx pb, dc_idx M, dc_idx *c, dc_idx *lo, dc_idx *hi) {
+    if (tr) {
+        const dc_idx num = r + pb - t * d;
+        if (num % s != 0) return 0;
+        *c = num / s;
+        *lo = *c < 0 ? -*c : 0;
+        *hi = n - *c < M ? n - *c : M;
+    } else {
+        *c = t * d - pb;
+        *lo = *c >= 0 ? 0 : (-*c + s - 1) / s;
+        *hi = n - 1 - *c < 0 ? 0 : (n - 1 - *c) / s + 1;
+        if (*hi > M) *hi = M;
+    }
+    return *hi > *lo;
+}
+
+/* Intervals of one dim (capacity phases*(2kp+1), kp the most taps of one phase; taps
+ * capacity that times kp), phase by phase; bpts is scratch of 2k+2.  A forward
+ * convolution has one phase, the output itself.  Returns the number of intervals. */
+static inline dc_idx dc_cl_dim(int tr, dc_idx n, dc_idx k, dc_idx s, dc_idx d, dc_idx pb,
+                               dc_idx no, dc_civl *ivl, dc_ctap *ctp, dc_idx *bpts) {
     dc_idx nivl = 0, ntp = 0;
-    for (dc_idx r = 0; r < s && r < no; r++) {
-        const dc_idx M = (no - r + s - 1) / s;
-        dc_idx nb = 0;
+    for (dc_idx r = 0; r < (tr ? s : 1) && r < no; r++) {
+        const dc_idx M = tr ? (no - r + s - 1) / s : no;
+        dc_idx nb = 0, c, lo, hi;
         bpts[nb++] = 0;
         bpts[nb++] = M;
         for (dc_idx t = 0; t < k; t++) {
-            dc_idx num = r + pb - t * d;
-            if (num % s != 0) continue;
-            dc_idx c = num / s, lo = c < 0 ? -c : 0, hi = n - c < M ? n - c : M;
-            if (hi <= lo) continue;
+            if (!dc_box_tap(tr, r, t, n, s, d, pb, M, &c, &lo, &hi)) continue;
             bpts[nb++] = lo;
             bpts[nb++] = hi;
         }
@@ -78,9 +99,7 @@ static inline dc_idx dc_cl_dim(dc_idx n, dc_idx k, dc_idx s, dc_idx d, dc_idx pb
             iv->hi = b;
             iv->tap0 = ntp;
             for (dc_idx t = 0; t < k; t++) {
-                dc_idx num = r + pb - t * d;
-                if (num % s != 0) continue;
-                dc_idx c = num / s, lo = c < 0 ? -c : 0, hi = n - c < M ? n - c : M;
+                if (!dc_box_tap(tr, r, t, n, s, d, pb, M, &c, &lo, &hi)) continue;
                 if (lo <= a && b <= hi) {
                     ctp[ntp].t = t;
                     ctp[ntp].c = c;
@@ -98,19 +117,21 @@ static inline void dc_boxes_free(dc_boxes *g) {
     g->mem = NULL;
 }
 
-/* The geometry of a transposed convolution (3-D: input n, kernel k, stride s,
- * dilation d, pad-before pb, output no).  Returns 0, or -1 when out of memory. */
-static inline int dc_boxes_build(dc_boxes *g, const dc_idx *n, const dc_idx *k, const dc_idx *s,
-                            const dc_idx *d, const dc_idx *pb, const dc_idx *no) {
+/* The geometry of a transposed (tr) or forward convolution (3-D: input n, kernel k,
+ * stride s, dilation d, pad-before pb, output no).  Returns 0, or -1 when out of
+ * memory. */
+static inline int dc_boxes_build(dc_boxes *g, int tr, const dc_idx *n, const dc_idx *k,
+                                 const dc_idx *s, const dc_idx *d, const dc_idx *pb,
+                                 const dc_idx *no) {
     dc_idx cap_ivl[3], cap_tap[3];
     size_t bytes = 0;
     for (int j = 0; j < 3; j++) {
-        const dc_idx ph = s[j] < no[j] ? s[j] : no[j];
+        const dc_idx ph = (tr ? s[j] : 1) < no[j] ? (tr ? s[j] : 1) : no[j];
         /* a phase is reached by every (s/gcd(s, d))-th tap only: at most kp of them,
          * 2*kp + 2 breakpoints, 2*kp + 1 intervals of at most kp taps each */
         dc_idx a = s[j], b = d[j];
         while (b) { const dc_idx r = a % b; a = b; b = r; }
-        const dc_idx kp = k[j] / (s[j] / a) + 1 < k[j] ? k[j] / (s[j] / a) + 1 : k[j];
+        const dc_idx kp = tr && k[j] / (s[j] / a) + 1 < k[j] ? k[j] / (s[j] / a) + 1 : k[j];
         cap_ivl[j] = ph * (2 * kp + 1);
         cap_tap[j] = cap_ivl[j] * kp;
         bytes += (size_t)cap_ivl[j] * sizeof(dc_civl) + (size_t)cap_tap[j] * sizeof(dc_ctap)
@@ -124,7 +145,7 @@ static inline int dc_boxes_build(dc_boxes *g, const dc_idx *n, const dc_idx *k, 
     for (int j = 0; j < 3; j++) {
         ivl[j] = (dc_civl *)q; q += (size_t)cap_ivl[j] * sizeof(dc_civl);
         ctp[j] = (dc_ctap *)q; q += (size_t)cap_tap[j] * sizeof(dc_ctap);
-        g->nivl[j] = dc_cl_dim(n[j], k[j], s[j], d[j], pb[j], no[j], ivl[j], ctp[j],
+        g->nivl[j] = dc_cl_dim(tr, n[j], k[j], s[j], d[j], pb[j], no[j], ivl[j], ctp[j],
                                (dc_idx *)q);
         q += (size_t)(2 * k[j] + 2) * sizeof(dc_idx);
     }
@@ -135,7 +156,8 @@ static inline int dc_boxes_build(dc_boxes *g, const dc_idx *n, const dc_idx *k, 
             for (dc_idx i2 = 0; i2 < g->nivl[2]; i2++)
                 nterm += ivl[0][i0].ntap * ivl[1][i1].ntap * ivl[2][i2].ntap;
     const size_t ivl_bytes = (size_t)(g->nivl[0] + g->nivl[1] + g->nivl[2]) * sizeof(dc_civl);
-    g->mem = malloc(ivl_bytes + (size_t)(no[0] + no[1] + s[1] + 1 + nbox + 1) * sizeof(dc_idx)
+    const dc_idx s1 = tr ? s[1] : 1;     /* phases of dim 1 */
+    g->mem = malloc(ivl_bytes + (size_t)(no[0] + no[1] + s1 + 1 + nbox + 1) * sizeof(dc_idx)
                     + (size_t)(nterm + 1) * sizeof(dc_cterm));
     if (!g->mem) {
         free(tmp);
@@ -150,14 +172,14 @@ static inline int dc_boxes_build(dc_boxes *g, const dc_idx *n, const dc_idx *k, 
     g->ivl_of[0] = (dc_idx *)m;
     g->ivl_of[1] = g->ivl_of[0] + no[0];
     g->first1 = g->ivl_of[1] + no[1];
-    g->term0 = g->first1 + s[1] + 1;
+    g->term0 = g->first1 + s1 + 1;
     g->terms = (dc_cterm *)(g->term0 + nbox + 1);
     g->nbox = nbox;
     for (int j = 0; j < 2; j++)
         for (dc_idx i = 0; i < g->nivl[j]; i++)
             for (dc_idx mm = g->ivl[j][i].lo; mm < g->ivl[j][i].hi; mm++)
-                g->ivl_of[j][g->ivl[j][i].r + mm * s[j]] = i;
-    for (dc_idx r = 0, i = 0; r <= s[1]; r++) {
+                g->ivl_of[j][g->ivl[j][i].r + mm * (tr ? s[j] : 1)] = i;
+    for (dc_idx r = 0, i = 0; r <= s1; r++) {
         while (i < g->nivl[1] && g->ivl[1][i].r < r) i++;
         g->first1[r] = i;
     }

@@ -23,8 +23,12 @@ typedef ptrdiff_t dc_idx;
 /* dtype codes of dc_problem.dtype (the kernel tables have one column each) */
 enum { DC_F32 = 0, DC_F64 = 1, DC_NDTYPE = 2 };
 
-/* the operations of the kernel registry (registry/dc_kernels.def) */
-enum { DC_OP_TCONV = 0, DC_OP_CONV = 1 };
+/* the operations of the kernel registry (registry/dc_kernels.def): the transposed and
+ * the forward convolution, and the weight gradient of either (DC_OP_WGRAD: the
+ * forward map p -> l = p*s - pb + t*d of the taps, n the dims of l and no those of p,
+ * cin_g and cout_g the channels per group of the operands on l and on p; see
+ * kernels/rows/wgrad.h) */
+enum { DC_OP_TCONV = 0, DC_OP_CONV = 1, DC_OP_WGRAD = 2 };
 
 typedef struct dc_taps dc_taps;     /* problem/dc_taps.h */
 

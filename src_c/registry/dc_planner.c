@@ -57,8 +57,31 @@ static int dc_pick_tconv(const dc_problem *p) {
     return DC_K_tconv_blocked;
 }
 
+static int dc_pick_conv(const dc_problem *p) {
+    const dc_idx itemsize = p->dtype == DC_F32 ? 4 : 8;
+    if (!dc_kernel_built(DC_K_conv_chlast, dc_registry_isa())) return DC_K_conv_direct;
+    /* the channels-last tiles when the output channels fill their vectors and each
+     * output has a reduction deep enough for them */
+    if (p->cout_g * itemsize >= DC_TUNE_chlast_min_cout_bytes
+        && p->cin_g * p->taps->taps_total >= DC_TUNE_chlast_min_reduction * p->pout)
+        return DC_K_conv_chlast;
+    return DC_K_conv_direct;
+}
+
+/* cin_g: the channels per group of v (on the positions l), cout_g: those of u */
+static int dc_pick_wgrad(const dc_problem *p) {
+    const dc_idx itemsize = p->dtype == DC_F32 ? 4 : 8;
+    if (dc_kernel_built(DC_K_wgrad_outer, dc_registry_isa())
+        && p->cin_g * itemsize >= DC_TUNE_outer_min_v_bytes
+        && p->cout_g >= DC_TUNE_outer_min_u_channels)
+        return DC_K_wgrad_outer;
+    return DC_K_wgrad_direct;
+}
+
 int dc_planner_pick(const dc_problem *p) {
-    if (p->op == DC_OP_CONV) return DC_K_conv_direct;
+    if (p->op == DC_OP_WGRAD) return dc_pick_wgrad(p);
+    if (p->op == DC_OP_CONV)
+        return dc_work(p) < DC_TUNE_blocked_min_work ? DC_K_conv_direct : dc_pick_conv(p);
     /* tiny calls: the SIMD kernels' per-call set-up (packing, chunk tables, buffers: a
      * few microseconds) outweighs their faster loops */
     if (dc_work(p) < DC_TUNE_blocked_min_work) return DC_K_tconv_direct;

@@ -37,6 +37,7 @@ typedef struct {
 #endif
 #define DC_OPCODE_tconv DC_OP_TCONV
 #define DC_OPCODE_conv DC_OP_CONV
+#define DC_OPCODE_wgrad DC_OP_WGRAD
 
 #define DC_KERNEL(op, family, isas, impl, serves) \
     {DC_OPCODE_##op, DC_IMPL_##impl, #op, #family, serves, DC_TILES_##isas(op, family), \
@@ -96,7 +97,8 @@ int dc_kernel_find(int op, const char *family) {
 int dc_kernel_resolve(int kid, const dc_problem *p) {
     if (kid == DC_K_tconv_fold && !dc_foldable(p)) kid = DC_K_tconv_chlast;
     if (!dc_kernel_built(kid, dc_registry_init()))
-        kid = p->op == DC_OP_TCONV ? DC_K_tconv_direct : DC_K_conv_direct;
+        kid = p->op == DC_OP_TCONV ? DC_K_tconv_direct
+              : p->op == DC_OP_CONV ? DC_K_conv_direct : DC_K_wgrad_direct;
     return kid;
 }
 

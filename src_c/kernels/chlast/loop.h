@@ -29,13 +29,20 @@
 /* Too few row tasks for the threads: width segments of at least this many outputs. */
 #define DC_CHLAST_MIN_SEG 32
 
-/* Transposed convolution of the whole batch into out (C-contiguous), 3-D geometry;
- * with fold (not NULL) pr and its cout_g are the folded problem's and the weights and
- * out the real ones.  Returns 0, or -1 when out of memory. */
+/* Transposed or forward convolution (pr->op) of the whole batch into out
+ * (C-contiguous), 3-D geometry; with fold (not NULL) pr and its cout_g are the folded
+ * problem's and the weights and out the real ones.  Returns 0, or -1 when out of
+ * memory. */
 static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem *pr,
                                           const DC_T *x, const DC_T *w, const DC_T *bias,
                                           DC_T *out) {
     DC_PROBLEM_LOCALS(pr);
+    const int tr = pr->op == DC_OP_TCONV;
+    /* per dim, between neighbouring positions of a box: the outputs step by os
+     * (transposed: a phase's outputs are s apart; forward: 1) and the inputs by is
+     * (transposed: 1; forward: s) */
+    const dc_idx os0 = tr ? s[0] : 1, os1 = tr ? s[1] : 1, os2 = tr ? s[2] : 1;
+    const dc_idx is0 = tr ? 1 : s[0], is1 = tr ? 1 : s[1], is2 = tr ? 1 : s[2];
     const dc_idx K = k[0] * k[1] * k[2], pin = n[0] * n[1] * n[2];
     const dc_idx no0 = no[0], no1 = no[1], no2 = no[2];
     const dc_idx cin = cin_g * groups, cout = cout_g * groups;
@@ -53,21 +60,21 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
     const dc_idx wstride = cin_g * COB;     /* packed weights between taps */
 
     dc_boxes g;
-    if (dc_boxes_build(&g, n, k, s, d, pb, no) != 0) return -1;
+    if (dc_boxes_build(&g, tr, n, k, s, d, pb, no) != 0) return -1;
     /* A task: R rows (consecutive positions of one height phase) of one output depth
      * slice, for one (image, group, channel block).  Its tiles may span rows, so
      * narrow maps still fill them; its results are staged in a per-thread buffer
      * [row][width][channel], which the micro-kernel writes with whole vectors, and
      * go to the output transposed row by row (contiguous runs, with the bias). */
-    const dc_idx ph1 = s[1] < no1 ? s[1] : no1;
-    const dc_idx m1max = (no1 + s[1] - 1) / s[1];
+    const dc_idx ph1 = os1 < no1 ? os1 : no1;
+    const dc_idx m1max = (no1 + os1 - 1) / os1;
     const dc_idx base = N * groups * ncob * no0 * ph1;
     dc_idx R = (dc_idx)(65536 / ((size_t)COB * no2 * sizeof(DC_T)));
     if (R > m1max) R = m1max;
     if (R < 1) R = 1;
     while (R > 1 && base * ((m1max + R - 1) / R) < 8 * (dc_idx)nt) R = (R + 1) / 2;
     dc_idx nrb = 0;
-    for (dc_idx r = 0; r < ph1; r++) nrb += ((no1 - r + s[1] - 1) / s[1] + R - 1) / R;
+    for (dc_idx r = 0; r < ph1; r++) nrb += ((no1 - r + os1 - 1) / os1 + R - 1) / R;
     /* Too few row tasks for the threads (1-D and small maps, a folded call): the
      * width is cut into segments of at least DC_CHLAST_MIN_SEG outputs, each task one. */
     const dc_idx rtasks = base / ph1 * nrb;
@@ -89,7 +96,7 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
     DC_T *xcl = (DC_T *)(((uintptr_t)((char *)wpk + wbytes) + 63) & ~(uintptr_t)63);
     dc_idx *rblk = (dc_idx *)(((uintptr_t)((char *)xcl + xbytes) + 63) & ~(uintptr_t)63);
     for (dc_idx r = 0, i = 0; r < ph1; r++) {
-        const dc_idx M = (no1 - r + s[1] - 1) / s[1];
+        const dc_idx M = (no1 - r + os1 - 1) / os1;
         for (dc_idx m0 = 0; m0 < M; m0 += R, i++) {
             rblk[3 * i] = r;
             rblk[3 * i + 1] = m0;
@@ -108,8 +115,8 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        DC_FN(dc_cl_pack_w)(fold, w, groups, ncob, K, cin_g, cout_g, COB, wstride, wpk);
-        DC_FN(dc_cl_pack_x)(x, N * groups, pin, cin_g, xcl);
+        DC_FN(dc_cl_pack_w)(tr, fold, w, groups, ncob, K, cin_g, cout_g, COB, wstride, wpk);
+        DC_FN(dc_cl_pack_planes)(x, N * groups, cin_g, pin, cin_g, xcl);
         DC_T *buf = (DC_T *)aligned_alloc(64, ((size_t)bsize * sizeof(DC_T) + 63)
                                                   & ~(size_t)63);
         if (!buf) {
@@ -134,7 +141,7 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
             const dc_idx cb = tq % ncob;
             const dc_idx grp = tq / ncob;
             const dc_idx rh = rblk[3 * rb], mh0 = rblk[3 * rb + 1], mh1 = rblk[3 * rb + 2];
-            const dc_idx i0 = g.ivl_of[0][od], md = od / s[0];
+            const dc_idx i0 = g.ivl_of[0][od], md = od / os0;
             const dc_idx ow0 = ws * bw, ow1 = ow0 + bw < no2 ? ow0 + bw : no2;
             if (ow0 >= ow1) continue;      /* the rounding left the last ones empty */
             const dc_idx co0 = grp * cout_g + cb * COB;
@@ -150,9 +157,9 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
                     const dc_civl *I2 = &g.ivl[2][i2];
                     /* the interval's positions m whose outputs r + m*s fall in the
                      * segment */
-                    const dc_idx r2 = I2->r, s2 = s[2];
-                    const dc_idx mlo = ow0 > r2 ? (ow0 - r2 + s2 - 1) / s2 : 0;
-                    const dc_idx mhi = ow1 > r2 ? (ow1 - r2 + s2 - 1) / s2 : 0;
+                    const dc_idx r2 = I2->r;
+                    const dc_idx mlo = ow0 > r2 ? (ow0 - r2 + os2 - 1) / os2 : 0;
+                    const dc_idx mhi = ow1 > r2 ? (ow1 - r2 + os2 - 1) / os2 : 0;
                     const dc_idx lo2 = I2->lo > mlo ? I2->lo : mlo;
                     const dc_idx hi2 = I2->hi < mhi ? I2->hi : mhi;
                     if (lo2 >= hi2) continue;
@@ -163,11 +170,11 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
                      * along the row and jump at its end (no multiply per pixel;
                      * with one tap and few input channels this loop is a good
                      * part of a kernel call) */
-                    const dc_idx xjump = (n[2] - len2) * cin_g;
-                    const dc_idx bstep = s2 * COB, bjump = (bw - len2 * s2) * COB;
+                    const dc_idx xstep = is2 * cin_g, xjump = (n[2] * is1 - len2 * is2) * cin_g;
+                    const dc_idx bstep = os2 * COB, bjump = (bw - len2 * os2) * COB;
                     dc_idx m2 = lo2;
-                    dc_idx xo = ((md * n[1] + a) * n[2] + lo2) * cin_g;
-                    dc_idx bo = ((a - mh0) * bw + r2 + lo2 * s2 - ow0) * COB;
+                    dc_idx xo = ((md * is0 * n[1] + a * is1) * n[2] + lo2 * is2) * cin_g;
+                    dc_idx bo = ((a - mh0) * bw + r2 + lo2 * os2 - ow0) * COB;
                     for (dc_idx q0 = 0; q0 < npx; q0 += P) {
                         /* pixels past the box repeat its last one: the same value is
                          * stored twice */
@@ -176,7 +183,7 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
                             if (p < np) {
                                 xoff[p] = xo;
                                 boff[p] = bo;
-                                xo += cin_g;
+                                xo += xstep;
                                 bo += bstep;
                                 if (++m2 == hi2) {
                                     m2 = lo2;
@@ -208,7 +215,7 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
             for (dc_idx mh = mh0; mh < mh1; mh++)
                 DC_FN(dc_cl_transpose)(buf + (mh - mh0) * bw * COB, COB, ow1 - ow0, nco,
                                         out + (((nn * cout + co0) * no0 + od) * no1
-                                               + rh + mh * s[1]) * no2 + ow0,
+                                               + rh + mh * os1) * no2 + ow0,
                                         no0 * no1 * no2, bias ? bias + co0 : NULL);
         }
         free(buf);
@@ -220,6 +227,14 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
 
 DC_API int DC_KERNEL_FN(tconv, chlast)(const dc_problem *pr, const void *x, const void *w,
                                        const void *bias, void *out) {
+    return DC_FN(dc_chlast_run)(NULL, pr, (const DC_T *)x, (const DC_T *)w,
+                                (const DC_T *)bias, (DC_T *)out);
+}
+
+/* The forward convolution on the same tiles: boxes of output pixels that read the same
+ * taps (problem/dc_boxes.h), the input channels-last, the weights packed alike. */
+DC_API int DC_KERNEL_FN(conv, chlast)(const dc_problem *pr, const void *x, const void *w,
+                                      const void *bias, void *out) {
     return DC_FN(dc_chlast_run)(NULL, pr, (const DC_T *)x, (const DC_T *)w,
                                 (const DC_T *)bias, (DC_T *)out);
 }

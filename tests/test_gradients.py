@@ -1,0 +1,252 @@
+"""Gradients of both ops against torch autograd, finite differences and the adjoint.
+
+The reference is torch autograd of the same forward built from padding-free torch ops
+(the full transposed convolution then a crop / zero extension; zero padding then the
+convolution), so asymmetric and 'same' padding and output_padding are covered; the
+padding forms are resolved here independently of the package.
+"""
+import itertools
+
+import numpy as np
+import pytest
+
+import deconv_core as dc
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+MASKS = list(itertools.product((True, False), repeat=3))
+TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=2e-4, atol=2e-4)}
+
+
+def resolve_pads(padding, transposed, sizes, kernel, stride, dilation, output_padding):
+    """(before, after) per dim as SPEC.md defines the forms; for the transposed op
+    ``after`` has output_padding subtracted (it may be negative)."""
+    nd = len(sizes)
+    if isinstance(padding, str):
+        pairs = []
+        for n, k, s, d, op in zip(sizes, kernel, stride, dilation, output_padding):
+            span = d * (k - 1) + 1
+            if padding == "valid":
+                pairs.append((0, 0))
+            elif transposed:
+                total = span + op - s
+                pairs.append((total // 2, total - total // 2) if total >= 0 else (0, total))
+            else:
+                total = max((-(-n // s) - 1) * s + span - n, 0)
+                pairs.append((total // 2, total - total // 2))
+    elif isinstance(padding, int):
+        pairs = [(padding, padding)] * nd
+    else:
+        pairs = [(p, p) if isinstance(p, int) else tuple(p) for p in padding]
+    if transposed:
+        pairs = [(pb, pa - op) for (pb, pa), op in zip(pairs, output_padding)]
+    return pairs
+
+
+def torch_forward(transposed, x, w, b, stride, pairs, dilation, groups):
+    nd = x.dim() - 2
+    if transposed:
+        full = getattr(F, f"conv_transpose{nd}d")(x, w, b, stride=stride, dilation=dilation,
+                                                  groups=groups)
+        y = full
+        for j, (pb, pa) in enumerate(pairs):
+            length = full.shape[2 + j]
+            keep = length - pb - pa
+            y = y.narrow(2 + j, pb, min(keep, length - pb))
+            if keep > length - pb:   # output padding past the taps: only the bias
+                extra = list(y.shape)
+                extra[2 + j] = keep - (length - pb)
+                fill = torch.zeros(extra, dtype=y.dtype)
+                if b is not None:
+                    fill = fill + b.reshape((1, -1) + (1,) * nd)
+                y = torch.cat([y, fill], dim=2 + j)
+        return y
+    pad = []
+    for pb, pa in reversed(pairs):
+        pad += [pb, pa]
+    return getattr(F, f"conv{nd}d")(F.pad(x, pad), w, b, stride=stride, dilation=dilation,
+                                    groups=groups)
+
+
+def torch_grads(transposed, x, w, gy, stride, pairs, dilation, groups, unbatched):
+    xt = torch.tensor(x[None] if unbatched else x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    c_out = w.shape[1] * groups if transposed else w.shape[0]
+    bt = torch.zeros(c_out, dtype=xt.dtype, requires_grad=True)
+    y = torch_forward(transposed, xt, wt, bt, stride, pairs, dilation, groups)
+    y.backward(torch.tensor(gy[None] if unbatched else gy))
+    gi = xt.grad.numpy()
+    return (gi[0] if unbatched else gi), wt.grad.numpy(), bt.grad.numpy()
+
+
+def make_case(rng, transposed, nd, dtype, *, unbatched=False):
+    groups = int(rng.choice([1, 1, 2, 3]))
+    depthwise = rng.random() < 0.2
+    cin_g, cout_g = (1, 1) if depthwise else (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    k = tuple(int(v) for v in rng.integers(1, 4, nd))
+    s = tuple(int(v) for v in rng.integers(1, 4, nd))
+    d = tuple(int(v) for v in rng.integers(1, 3, nd))
+    sizes = tuple(int(v) for v in rng.integers(2, {1: 9, 2: 6, 3: 4}[nd], nd))
+    form = rng.choice(["int", "dims", "pairs", "same", "valid"])
+    if form == "int":
+        padding = int(rng.integers(0, 3))
+    elif form == "dims":
+        padding = tuple(int(rng.integers(0, 3)) for _ in range(nd))
+    elif form == "pairs":
+        padding = tuple((int(rng.integers(0, 3)), int(rng.integers(0, 3))) for _ in range(nd))
+    else:
+        padding = str(form)
+    op = tuple(int(rng.integers(0, max(ss, dd))) if transposed and rng.random() < 0.4 else 0
+               for ss, dd in zip(s, d))
+    x = rng.standard_normal((2, groups * cin_g) + sizes).astype(dtype)
+    if unbatched:
+        x = x[0]
+    if transposed:
+        w = rng.standard_normal((groups * cin_g, cout_g) + k).astype(dtype)
+    else:
+        w = rng.standard_normal((groups * cout_g, cin_g) + k).astype(dtype)
+    pairs = resolve_pads(padding, transposed, sizes, k, s, d, op)
+    return dict(x=x, w=w, stride=s, padding=padding, dilation=d, groups=groups,
+                output_padding=op, pairs=pairs, unbatched=unbatched)
+
+
+def forward_of(c, transposed):
+    nd = c["w"].ndim - 2
+    if transposed:
+        return getattr(dc, f"conv_transpose{nd}d")(
+            c["x"], c["w"], stride=c["stride"], padding=c["padding"],
+            output_padding=c["output_padding"], groups=c["groups"], dilation=c["dilation"])
+    return getattr(dc, f"conv{nd}d")(c["x"], c["w"], stride=c["stride"], padding=c["padding"],
+                                     dilation=c["dilation"], groups=c["groups"])
+
+
+def backward_of(c, transposed, gy, **kw):
+    nd = c["w"].ndim - 2
+    if transposed:
+        return getattr(dc, f"conv_transpose{nd}d_backward")(
+            gy, c["x"], c["w"], stride=c["stride"], padding=c["padding"],
+            output_padding=c["output_padding"], groups=c["groups"], dilation=c["dilation"], **kw)
+    return getattr(dc, f"conv{nd}d_backward")(
+        gy, c["x"], c["w"], stride=c["stride"], padding=c["padding"], dilation=c["dilation"],
+        groups=c["groups"], **kw)
+
+
+def valid_case(rng, transposed, nd, dtype, **kw):
+    while True:
+        c = make_case(rng, transposed, nd, dtype, **kw)
+        try:
+            y = forward_of(c, transposed)
+        except ValueError:      # padding too large for this draw
+            continue
+        if y.size:
+            return c, y
+
+
+@pytest.mark.parametrize("transposed", [True, False], ids=["tconv", "conv"])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_gradients_match_torch_autograd(backend, transposed, nd, dtype):
+    rng = np.random.default_rng(100 * nd + 10 * transposed + (dtype == np.float32))
+    for it in range(12 if nd < 3 else 6):
+        c, y = valid_case(rng, transposed, nd, dtype, unbatched=it % 5 == 4)
+        gy = rng.standard_normal(y.shape).astype(dtype)
+        ref = torch_grads(transposed, c["x"].astype(np.float64), c["w"].astype(np.float64),
+                          gy.astype(np.float64), c["stride"], c["pairs"], c["dilation"],
+                          c["groups"], c["unbatched"])
+        got = backward_of(c, transposed, gy)
+        what = {k: v for k, v in c.items() if k not in ("x", "w")}
+        for name, g, r in zip(("grad_input", "grad_weight", "grad_bias"), got, ref):
+            assert g.dtype == dtype and g.shape == r.shape, (name, what)
+            scale = max(1.0, float(np.abs(r).max(initial=0)))
+            np.testing.assert_allclose(g, r, rtol=TOL[dtype]["rtol"],
+                                       atol=TOL[dtype]["atol"] * scale, err_msg=f"{name} {what}")
+
+
+@pytest.mark.parametrize("transposed", [True, False], ids=["tconv", "conv"])
+@pytest.mark.parametrize("mask", MASKS, ids=lambda m: "".join("1" if v else "0" for v in m))
+def test_output_mask_skips_and_returns_none(backend, transposed, mask):
+    rng = np.random.default_rng(7)
+    c, y = valid_case(rng, transposed, 2, np.float64)
+    gy = rng.standard_normal(y.shape)
+    full = backward_of(c, transposed, gy)
+    got = backward_of(c, transposed, gy, output_mask=mask)
+    for want, g, f in zip(mask, got, full):
+        if want:
+            np.testing.assert_array_equal(g, f)
+        else:
+            assert g is None
+
+
+@pytest.mark.parametrize("transposed", [True, False], ids=["tconv", "conv"])
+def test_finite_differences(backend, transposed):
+    """float64 central differences of a random linear functional of the output."""
+    rng = np.random.default_rng(11)
+    for nd in (1, 2):
+        c, y = valid_case(rng, transposed, nd, np.float64)
+        gy = rng.standard_normal(y.shape)
+        gi, gw, _ = backward_of(c, transposed, gy)
+        eps = 1e-6
+        for name, arr, grad in (("x", c["x"], gi), ("w", c["w"], gw)):
+            for idx in [tuple(rng.integers(0, n) for n in arr.shape) for _ in range(4)]:
+                plus, minus = dict(c), dict(c)
+                plus[name], minus[name] = arr.copy(), arr.copy()
+                plus[name][idx] += eps
+                minus[name][idx] -= eps
+                fd = (np.sum(forward_of(plus, transposed) * gy)
+                      - np.sum(forward_of(minus, transposed) * gy)) / (2 * eps)
+                assert abs(fd - grad[idx]) <= 1e-6 * max(1.0, abs(fd)), (name, idx, fd, grad[idx])
+
+
+def test_identities(backend):
+    """grad_input of the transposed op is the forward conv of grad_output, and the
+    adjoint pairing <conv_transpose(x), gy> == <x, grad_input> holds (both ops)."""
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((2, 4, 5, 6))
+    w = rng.standard_normal((4, 3, 3, 2))
+    y = dc.conv_transpose2d(x, w, stride=(2, 1), padding=((1, 0), (0, 1)), output_padding=(1, 0),
+                            dilation=(1, 2))
+    gy = rng.standard_normal(y.shape)
+    gi, _, _ = dc.conv_transpose2d_backward(gy, x, w, stride=(2, 1), padding=((1, 0), (0, 1)),
+                                            output_padding=(1, 0), dilation=(1, 2))
+    conv = dc.conv2d(gy, w, stride=(2, 1), padding=((1, 0), (0, 1)), dilation=(1, 2))
+    np.testing.assert_allclose(gi, conv[:, :, :5, :6], rtol=1e-12, atol=1e-12)
+    assert np.isclose(np.sum(y * gy), np.sum(x * gi), rtol=1e-12)
+    wf = rng.standard_normal((3, 4, 3, 3))
+    yf = dc.conv2d(x, wf, stride=2, padding=1)
+    gyf = rng.standard_normal(yf.shape)
+    gif, _, _ = dc.conv2d_backward(gyf, x, wf, stride=2, padding=1)
+    assert np.isclose(np.sum(yf * gyf), np.sum(x * gif), rtol=1e-12)
+
+
+def test_grad_bias_is_the_sum_and_dtype_follows_the_forward(backend):
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((3, 2, 4, 4)).astype(np.float32)
+    w = rng.standard_normal((2, 5, 2, 2)).astype(np.float32)
+    gy = rng.standard_normal((3, 5, 5, 5))          # float64: converted to float32
+    gi, gw, gb = dc.conv_transpose2d_backward(gy, x, w)
+    assert gi.dtype == gw.dtype == gb.dtype == np.float32
+    np.testing.assert_allclose(gb, gy.sum(axis=(0, 2, 3)), rtol=1e-5)
+
+
+def test_bad_arguments_are_named(backend):
+    x, w = np.ones((1, 2, 4, 4)), np.ones((2, 3, 2, 2))
+    with pytest.raises(ValueError, match=r"grad_output has shape \(1, 3, 4, 4\); the forward's "
+                                         r"output has shape \(1, 3, 5, 5\)"):
+        dc.conv_transpose2d_backward(np.ones((1, 3, 4, 4)), x, w)
+    with pytest.raises(TypeError, match="output_mask=.* must be a sequence of 3 bools"):
+        dc.conv_transpose2d_backward(np.ones((1, 3, 5, 5)), x, w, output_mask=(1, 1, 1))
+    with pytest.raises(TypeError, match="output_mask"):
+        dc.conv2d_backward(np.ones((1, 3, 3, 3)), x, np.ones((3, 2, 2, 2)), output_mask=True)
+    with pytest.raises(ValueError, match="output_padding"):
+        dc.conv_transpose2d_backward(np.ones((1, 3, 5, 5)), x, w, output_padding=2)
+    with pytest.raises(ValueError, match="num_threads"):
+        dc.conv2d_backward(np.ones((1, 3, 3, 3)), x, np.ones((3, 2, 2, 2)), num_threads=0)
+
+
+def test_empty_batch_gives_zero_weight_and_bias_gradients(backend):
+    x, w = np.ones((0, 2, 4, 4)), np.ones((2, 3, 2, 2))
+    gi, gw, gb = dc.conv_transpose2d_backward(np.ones((0, 3, 5, 5)), x, w)
+    assert gi.shape == (0, 2, 4, 4)
+    np.testing.assert_array_equal(gw, np.zeros_like(w))
+    np.testing.assert_array_equal(gb, np.zeros(3))
