@@ -14,6 +14,7 @@
 #include "../kernels/dc_names.h"
 #include "../kernels/dc_threads.h"
 #include "../kernels/tiles.h"
+#include "../registry/dc_planner.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__) \
     && !defined(DC_NO_TARGET_CLONES) && !defined(__AVX512F__)
@@ -35,6 +36,7 @@
 #include "../kernels/rows/tile.h"
 #include "../kernels/rows/loop.h"
 #include "../kernels/rows/wgrad.h"
+#include "../kernels/flip/loop.h"
 #undef DC_DTYPE
 #undef DC_T
 #undef DC_DT
@@ -50,6 +52,7 @@
 #include "../kernels/rows/tile.h"
 #include "../kernels/rows/loop.h"
 #include "../kernels/rows/wgrad.h"
+#include "../kernels/flip/loop.h"
 #undef DC_DTYPE
 #undef DC_T
 #undef DC_DT

@@ -60,6 +60,10 @@ static int dc_pick_tconv(const dc_problem *p) {
 static int dc_pick_conv(const dc_problem *p) {
     const dc_idx itemsize = p->dtype == DC_F32 ? 4 : 8;
     if (!dc_kernel_built(DC_K_conv_chlast, dc_registry_isa())) return DC_K_conv_direct;
+    /* stride 1, few output channels: the transposed op's width-vectorised kernels, on
+     * the flipped weights */
+    if (p->s[0] * p->s[1] * p->s[2] == 1 && p->cout_g * itemsize < DC_TUNE_chlast_min_cout_bytes)
+        return DC_K_conv_flip;
     /* the channels-last tiles when the output channels fill their vectors and each
      * output has a reduction deep enough for them */
     if (p->cout_g * itemsize >= DC_TUNE_chlast_min_cout_bytes
@@ -71,9 +75,11 @@ static int dc_pick_conv(const dc_problem *p) {
 /* cin_g: the channels per group of v (on the positions l), cout_g: those of u */
 static int dc_pick_wgrad(const dc_problem *p) {
     const dc_idx itemsize = p->dtype == DC_F32 ? 4 : 8;
+    const dc_idx wide = p->cin_g > p->cout_g ? p->cin_g : p->cout_g;
+    const dc_idx narrow = p->cin_g > p->cout_g ? p->cout_g : p->cin_g;
     if (dc_kernel_built(DC_K_wgrad_outer, dc_registry_isa())
-        && p->cin_g * itemsize >= DC_TUNE_outer_min_v_bytes
-        && p->cout_g >= DC_TUNE_outer_min_u_channels)
+        && wide * itemsize >= DC_TUNE_outer_min_lane_bytes
+        && narrow >= DC_TUNE_outer_min_broadcast)
         return DC_K_wgrad_outer;
     return DC_K_wgrad_direct;
 }

@@ -95,7 +95,9 @@ int dc_kernel_find(int op, const char *family) {
 }
 
 int dc_kernel_resolve(int kid, const dc_problem *p) {
+    /* forcing a kernel outside its shapes runs the nearest one that covers them */
     if (kid == DC_K_tconv_fold && !dc_foldable(p)) kid = DC_K_tconv_chlast;
+    if (kid == DC_K_conv_flip && p->s[0] * p->s[1] * p->s[2] != 1) kid = DC_K_conv_chlast;
     if (!dc_kernel_built(kid, dc_registry_init()))
         kid = p->op == DC_OP_TCONV ? DC_K_tconv_direct
               : p->op == DC_OP_CONV ? DC_K_conv_direct : DC_K_wgrad_direct;

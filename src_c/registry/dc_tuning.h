@@ -24,8 +24,8 @@
     X(vchan_min_cin_per_group) \
     X(vchan_max_cout_per_group_shallow) \
     X(vchan_max_cout_per_group) \
-    X(outer_min_v_bytes) \
-    X(outer_min_u_channels)
+    X(outer_min_lane_bytes) \
+    X(outer_min_broadcast)
 
 /* GEMM path when the per-group channel reduction is wide enough for BLAS to win:
  * C_in per group, and C_in_g * C_out_g. */
@@ -71,9 +71,10 @@
 #define DC_TUNE_vchan_max_cout_per_group_shallow 2
 #define DC_TUNE_vchan_max_cout_per_group 8
 
-/* Weight gradient: the outer-product tiles when v's channels per group fill half an
- * AVX-512 vector and u has a few channels per group to broadcast. */
-#define DC_TUNE_outer_min_v_bytes 32
-#define DC_TUNE_outer_min_u_channels 4
+/* Weight gradient: the outer-product tiles when the wider operand's channels per group
+ * fill half an AVX-512 vector (they go in the lanes) and the other has at least this
+ * many to broadcast. */
+#define DC_TUNE_outer_min_lane_bytes 32
+#define DC_TUNE_outer_min_broadcast 1
 
 #endif /* DC_TUNING_H */

@@ -1,7 +1,7 @@
 /*
  * The weight-gradient outer-product tiles, for one dtype and ISA (instantiated by
- * isa/dc_isa_kernels.h): R channels of u x V vectors of channels of v, the tiles of
- * kernels/outer/tiles.h.  See kernels/outer/loop.h.  No include guard on purpose.
+ * isa/dc_isa_kernels.h): R broadcast channels x V vectors of lane channels, the tiles
+ * of kernels/outer/tiles.h.  See kernels/outer/loop.h.  No include guard on purpose.
  */
 
 typedef void (*DC_FN(dc_op_fn))(const DC_T *, const DC_T *, dc_idx, dc_idx, dc_idx, dc_idx,
@@ -9,7 +9,8 @@ typedef void (*DC_FN(dc_op_fn))(const DC_T *, const DC_T *, dc_idx, dc_idx, dc_i
 
 /* acc[R][V] (kept at acc, rows acc_stride apart) += over rows r < nrows and positions
  * i < len: u[r*urow + i*us + j] (broadcast, j < R) times the V vectors at
- * v + r*vrow + i*vs.  Every lane sums its terms in the order (r, i). */
+ * v + r*vrow + i*vs (u, v: the broadcast and the lane operand).  Every lane sums its
+ * terms in the order (r, i). */
 static DC_INLINE void DC_FN(dc_op_body)(const DC_T *u, const DC_T *v, dc_idx nrows,
                                         dc_idx urow, dc_idx vrow, dc_idx len, dc_idx us,
                                         dc_idx vs, DC_T *acc, dc_idx acc_stride, const int R,

@@ -1,6 +1,7 @@
 /*
  * Register tiles of the weight-gradient outer-product kernel (wgrad outer): X(R, V) =
- * R channels of u, each broadcast, x V vectors of channels of v, R*V accumulators
+ * R channels of one operand, each broadcast, x V vectors of channels of the other, R*V
+ * accumulators
  * (24 of AVX-512's 32 registers, 12 of AVX2's 16): a GEMM micro-kernel's shape, the
  * positions p being its reduction.  One tile per V.
  */

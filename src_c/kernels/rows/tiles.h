@@ -6,4 +6,5 @@
 #define DC_ROWS_TILES_H
 #define DC_TILES_direct_portable(X)
 #define DC_TILES_gemm_portable(X)
+#define DC_TILES_flip_portable(X)
 #endif
