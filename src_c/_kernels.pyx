@@ -26,7 +26,7 @@ cimport numpy as cnp
 from _openmp_helpers cimport DECONV_CORE_OPENMP, omp_get_max_threads
 from dc_registry cimport (
     DC_F32, DC_F64, DC_IMPL_BLAS, DC_NISA, DC_NKERNEL, DC_OP_CONV, DC_OP_TCONV, DC_OP_WGRAD,
-    DC_TUNE_cols_max_bytes, dc_idx, dc_isa_label, dc_isa_name, dc_kernel_built,
+    DC_TUNE_cols_max_bytes, DC_TUNE_frames_max_bytes, dc_idx, dc_isa_label, dc_isa_name, dc_kernel_built,
     dc_kernel_family, dc_kernel_find, dc_kernel_fn, dc_kernel_get, dc_kernel_impl,
     dc_kernel_op, dc_kernel_op_name, dc_kernel_resolve, dc_kernel_serves, dc_kernel_tiles,
     dc_ola_shape, dc_planner_pick, dc_planner_threads, dc_problem, dc_problem_derive,
@@ -252,8 +252,12 @@ cdef int _run(dc_problem *p, int kid, int num_threads, cnp.ndarray x, cnp.ndarra
     p.nt = dc_planner_threads(p, kid, num_threads)
     if bias is not None:
         bp = cnp.PyArray_DATA(<cnp.ndarray> bias)
-    if dc_kernel_impl(kid) == DC_IMPL_BLAS:
+    if dc_kernel_impl(kid) == DC_IMPL_BLAS and p.op == DC_OP_TCONV:
         rc = _run_blas(p, fn, x, w, bp, out)
+    elif dc_kernel_impl(kid) == DC_IMPL_BLAS and p.op == DC_OP_CONV:
+        rc = _run_frames_conv(p, fn, x, w, bias, out)
+    elif dc_kernel_impl(kid) == DC_IMPL_BLAS:
+        rc = _run_frames_wgrad(p, fn, x, w, out)
     else:
         with nogil:
             rc = fn(p, xp, wp, bp, op)
@@ -310,6 +314,108 @@ cdef int _run_blas(dc_problem *p, dc_kernel_fn fn, cnp.ndarray x, cnp.ndarray w,
             rc = fn(&chunk, cp, NULL, bp, op)
         if rc != 0:
             return rc
+    return 0
+
+
+cdef int _outermost(const dc_idx *dims) noexcept:
+    """The outermost of the three dims longer than 1 (the last one if none is)."""
+    cdef int j
+    for j in range(2):
+        if dims[j] > 1:
+            return j
+    return 2
+
+
+cdef int _run_frames_conv(dc_problem *p, dc_kernel_fn fn, cnp.ndarray x, cnp.ndarray w,
+                          object bias, cnp.ndarray out) except -2:
+    """conv gemm: per image, group and slab of output positions (along the outermost
+    output dim, at most frames_max_bytes of columns), the kernel's columns, then
+    out = W . cols^T written in place; the bias after."""
+    cdef dc_idx N = p.N, G = p.groups, cin_g = p.cin_g, cout_g = p.cout_g
+    cdef dc_idx pout = p.pout, ck = cin_g * p.K
+    cdef dc_idx itemsize = cnp.PyArray_ITEMSIZE(x)
+    cdef int j = _outermost(p.no)
+    cdef dc_idx inner = pout // max(p.no[j], 1)
+    cdef dc_idx slab = max(1, min(p.no[j], DC_TUNE_frames_max_bytes // max(inner * ck * itemsize, 1)))
+    cdef dc_idx n, g, a, ln
+    cdef dc_problem sub = p[0]
+    cdef const char *xp
+    cdef void *cp
+    cdef int rc = 0
+    w3 = w.reshape(G, cout_g, ck)
+    o4 = out.reshape(N, G, cout_g, pout)
+    colsbuf = np.empty(slab * inner * ck, dtype=x.dtype)
+    cp = cnp.PyArray_DATA(colsbuf)
+    sub.N = 1
+    sub.groups = 1
+    sub.nt = 1      # BLAS threads still spin between the matmuls (gather_parallel_min_work)
+    for n in range(N):
+        for g in range(G):
+            xp = <const char *> cnp.PyArray_DATA(x) + (n * G + g) * cin_g * p.pin * itemsize
+            for a in range(0, p.no[j], slab):
+                ln = min(slab, p.no[j] - a)
+                sub.no[j] = ln
+                sub.pb[j] = p.pb[j] - a * p.s[j]
+                dc_problem_derive(&sub)
+                with nogil:
+                    rc = fn(&sub, xp, NULL, NULL, cp)
+                if rc != 0:
+                    return rc
+                cols = colsbuf[:ln * inner * ck].reshape(ln * inner, ck)
+                np.matmul(w3[g], cols.T, out=o4[n, g, :, a * inner:(a + ln) * inner])
+    if bias is not None:
+        o3 = out.reshape(N, G * cout_g, pout)
+        o3 += (<cnp.ndarray> bias)[:, None]
+    return 0
+
+
+cdef int _run_frames_wgrad(dc_problem *p, dc_kernel_fn fn, cnp.ndarray v, cnp.ndarray u,
+                           cnp.ndarray out) except -2:
+    """wgrad gemm: per group, channel of v and slab of taps (along the outermost kernel
+    dim, at most frames_max_bytes of columns), the sum over images of U . cols, in
+    image order, written into the (u channels x taps) block of out."""
+    cdef dc_idx N = p.N, G = p.groups, vg = p.cin_g, ug = p.cout_g
+    cdef dc_idx pout = p.pout, K = p.K
+    cdef dc_idx itemsize = cnp.PyArray_ITEMSIZE(v)
+    cdef int j = _outermost(p.k)
+    cdef dc_idx inner = K // max(p.k[j], 1)
+    cdef dc_idx slab = max(1, min(p.k[j], DC_TUNE_frames_max_bytes // max(inner * pout * itemsize, 1)))
+    cdef dc_idx n, g, c, a, ln
+    cdef dc_problem sub = p[0]
+    cdef const char *vp
+    cdef void *cp
+    cdef int rc = 0
+    if N == 0:
+        out[...] = 0
+        return 0
+    u4 = u.reshape(N, G, ug, pout)
+    o4 = out.reshape(G, ug, vg, K)
+    colsbuf = np.empty(slab * inner * pout, dtype=v.dtype)
+    cp = cnp.PyArray_DATA(colsbuf)
+    sub.N = 1
+    sub.groups = 1
+    sub.cin_g = 1
+    sub.nt = 1      # BLAS threads still spin between the matmuls (gather_parallel_min_work)
+    for g in range(G):
+        for c in range(vg):
+            for a in range(0, p.k[j], slab):
+                ln = min(slab, p.k[j] - a)
+                sub.k[j] = ln
+                sub.pb[j] = p.pb[j] - a * p.d[j]
+                dc_problem_derive(&sub)
+                block = o4[g, :, c, a * inner:(a + ln) * inner]
+                for n in range(N):
+                    vp = (<const char *> cnp.PyArray_DATA(v)
+                          + ((n * G + g) * vg + c) * p.pin * itemsize)
+                    with nogil:
+                        rc = fn(&sub, vp, NULL, NULL, cp)
+                    if rc != 0:
+                        return rc
+                    cols = colsbuf[:ln * inner * pout].reshape(pout, ln * inner)
+                    if n == 0:
+                        np.matmul(u4[n, g], cols, out=block)
+                    else:
+                        block += np.matmul(u4[n, g], cols)
     return 0
 
 

@@ -158,3 +158,37 @@ def test_a_kernel_the_row_lacks_falls_back_to_direct(row):
     simd = {k.family for k in KERNELS if k.isa != "portable" and k.op == "tconv"}
     for family in simd:
         assert np.array_equal(outs[family], outs["direct"]), family
+
+
+def test_gemm_slabs_cover_long_problems():
+    """conv gemm and wgrad gemm cut a problem whose columns exceed the slab bound
+    (planner.frames_max_bytes) into slabs of output positions (of taps): the slabs
+    tile the problem exactly (1-D and 2-D, batch and groups), against torch."""
+    torch = pytest.importorskip("torch")
+    bound = _kernels.build_info()["planner"]["frames_max_bytes"]
+    rng = np.random.default_rng(71)
+    F = torch.nn.functional
+    for nd, size, k, s, p, d in [(1, (3001,), (301,), (7,), 150, 1),
+                                 (1, (4000,), (97,), (3,), 20, 2),
+                                 (2, (120, 100), (9, 5), (2, 3), 3, 1)]:
+        groups, cin_g, cout_g = 2, 3, 17
+        x = rng.standard_normal((3, groups * cin_g) + size)
+        w = rng.standard_normal((groups * cout_g, cin_g) + k)
+        b = rng.standard_normal(groups * cout_g)
+        conv = getattr(F, f"conv{nd}d")
+        ref = conv(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), s, p, d,
+                   groups).numpy()
+        cols_bytes = cin_g * int(np.prod(k)) * int(np.prod(ref.shape[2:])) * 8
+        assert cols_bytes > 2 * bound, "the case must need several slabs"
+        out = np.full(ref.shape, np.nan)
+        _kernels.conv(x, w, b, out, s, ((p, p),) * nd, (d,) * nd, groups, 2, _kernel="gemm")
+        np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-9)
+        # the weight gradient of that conv: u = grad_output on its positions, v = x
+        u = rng.standard_normal(ref.shape)
+        gw = getattr(torch.nn.grad, f"conv{nd}d_weight")(
+            torch.from_numpy(x), w.shape, torch.from_numpy(u), s, p, d, groups).numpy()
+        assert int(np.prod(ref.shape[2:])) * int(np.prod(k)) * 8 > 2 * bound
+        got = np.full(gw.shape, np.nan)
+        _kernels.weight_grad(u, x, got, s, ((p, p),) * nd, (d,) * nd, groups, 2,
+                             _kernel="gemm")
+        np.testing.assert_allclose(got, gw, rtol=1e-10, atol=1e-8)

@@ -37,6 +37,7 @@
 #include "../kernels/rows/loop.h"
 #include "../kernels/rows/wgrad.h"
 #include "../kernels/flip/loop.h"
+#include "../kernels/frames/loop.h"
 #undef DC_DTYPE
 #undef DC_T
 #undef DC_DT
@@ -53,6 +54,7 @@
 #include "../kernels/rows/loop.h"
 #include "../kernels/rows/wgrad.h"
 #include "../kernels/flip/loop.h"
+#include "../kernels/frames/loop.h"
 #undef DC_DTYPE
 #undef DC_T
 #undef DC_DT

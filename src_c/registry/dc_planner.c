@@ -59,6 +59,10 @@ static int dc_pick_tconv(const dc_problem *p) {
 
 static int dc_pick_conv(const dc_problem *p) {
     const dc_idx itemsize = p->dtype == DC_F32 ? 4 : 8;
+    /* a 1-D long kernel feeding many output channels: each output's reduction is one
+     * contiguous run of the input, so columns cost one copy per MAC row and BLAS runs
+     * the channels x taps product */
+    if (dc_ola_shape(p) && p->cout_g >= DC_TUNE_gemm_min_cin_per_group) return DC_K_conv_gemm;
     if (!dc_kernel_built(DC_K_conv_chlast, dc_registry_isa())) return DC_K_conv_direct;
     /* stride 1, few output channels: the transposed op's width-vectorised kernels, on
      * the flipped weights */
@@ -77,6 +81,8 @@ static int dc_pick_wgrad(const dc_problem *p) {
     const dc_idx itemsize = p->dtype == DC_F32 ? 4 : 8;
     const dc_idx wide = p->cin_g > p->cout_g ? p->cin_g : p->cout_g;
     const dc_idx narrow = p->cin_g > p->cout_g ? p->cout_g : p->cin_g;
+    /* 1-D long kernels: per channel of v, its columns x u's channels by BLAS */
+    if (dc_ola_shape(p) && p->cout_g >= DC_TUNE_gemm_min_cin_per_group) return DC_K_wgrad_gemm;
     if (dc_kernel_built(DC_K_wgrad_outer, dc_registry_isa())
         && wide * itemsize >= DC_TUNE_outer_min_lane_bytes
         && narrow >= DC_TUNE_outer_min_broadcast)

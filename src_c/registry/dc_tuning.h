@@ -11,6 +11,7 @@
     X(gemm_min_cin_per_group) \
     X(gemm_min_channel_product) \
     X(cols_max_bytes) \
+    X(frames_max_bytes) \
     X(serial_max_work) \
     X(blocked_min_work) \
     X(gather_parallel_min_work) \
@@ -33,6 +34,10 @@
 #define DC_TUNE_gemm_min_channel_product 64
 /* bound of the GEMM column buffer (the driver cuts the batch into chunks under it) */
 #define DC_TUNE_cols_max_bytes (64 << 20)
+/* bound of the column slab of conv gemm and wgrad gemm (kernels/frames/): it stays in
+ * L2 between its copy and the matmul, and a backward call's memory stays within 10% of
+ * its operands' */
+#define DC_TUNE_frames_max_bytes (256 << 10)
 /* below this many MACs+outputs: 1 thread */
 #define DC_TUNE_serial_max_work (1 << 15)
 /* ... and below this many, the direct kernel: the SIMD kernels' per-call set-up
