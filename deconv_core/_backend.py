@@ -21,13 +21,35 @@ _BUILD_HINT = ("build it with `pip install .` from a source checkout (a C compil
                "NumPy backend")
 
 
+@contextlib.contextmanager
+def _short_openmp_spin():
+    """While the extension loads, GOMP_SPINCOUNT=10000 unless the user set a wait policy.
+
+    libgomp reads it once, when it loads (the wheel's own copy loads with the
+    extension). By default its idle threads spin for ~300000 iterations (milliseconds)
+    after each parallel region; in a process where another runtime computes next (torch's
+    own libgomp, between two deconv_core layers of a model) they would take a core from
+    it for that long. 10000 iterations keep the kernels' back-to-back regions warm. The
+    variable is removed again, so that a runtime loaded later sees the user's settings.
+    """
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        yield
+        return
+    os.environ["GOMP_SPINCOUNT"] = "10000"
+    try:
+        yield
+    finally:
+        os.environ.pop("GOMP_SPINCOUNT", None)
+
+
 def load(name):
     """The backend module for ``name`` ("compiled" or "numpy")."""
     if name == "numpy":
         return _numpy_backend
     if name == "compiled":
         try:
-            from . import _kernels
+            with _short_openmp_spin():
+                from . import _kernels
         except ImportError as exc:
             raise ImportError(f"deconv_core: the compiled backend (deconv_core._kernels) is not "
                               f"importable ({exc}); {_BUILD_HINT}") from exc

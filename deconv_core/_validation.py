@@ -21,7 +21,7 @@ import numpy as np
 from . import _call_cache
 
 __all__ = ["Call", "prepare", "BackwardCall", "prepare_backward", "per_dim", "canonical_padding", "output_sizes",
-           "output_padding_per_dim", "check_allocatable"]
+           "output_padding_per_dim", "check_allocatable", "padding_pairs", "result_shape"]
 
 Call = namedtuple(
     "Call",
@@ -93,6 +93,23 @@ def _padding_pairs(fname, padding, nd):
     if any(p < 0 for pair in pairs for p in pair):
         raise ValueError(f"{fname}: padding={padding!r} must be >= 0 in every dimension")
     return pairs
+
+
+padding_pairs = _padding_pairs
+
+
+def result_shape(fname, nd, transposed, x_shape, w_shape, b_shape, dtype, stride, padding,
+                 dilation, groups, output_padding=0, output_size=None):
+    """Check a call from its operands' shapes and dtype alone (the framework bridges,
+    before an array exists: a jax tracer, a torch fake tensor) exactly as the call
+    itself checks them, and return the result's shape."""
+    def stand_in(shape):  # zero strides: no memory behind the shape
+        return None if shape is None else np.broadcast_to(np.zeros((), dtype), tuple(shape))
+    *_, geometry = _geometry(fname, nd, transposed, stand_in(x_shape), stand_in(w_shape),
+                             stand_in(b_shape), stride, padding, dilation, groups,
+                             output_padding, output_size)
+    shape, unbatched = geometry[5], geometry[6]
+    return shape[1:] if unbatched else shape
 
 
 def output_padding_per_dim(fname, output_padding, nd, stride, dilation):
