@@ -292,6 +292,22 @@ def test_weights_are_one_key(backend):
     assert not any(a.size >= w.size for a in others)
 
 
+def test_halos_are_pieces_not_chunks():
+    """A block depends on its own input chunk and on halo pieces cut where the neighbours
+    are (so a cluster moves a few rows, not a neighbour's chunk)."""
+    x = da.ones((1, 2, 32, 32), chunks=(1, 2, 8, 8))
+    y = dd.conv_transpose2d(x, np.ones((2, 2, 4, 4)), stride=2, padding=1)
+    graph = _graph_values(y)
+    deps = dask.core.get_dependencies
+    for key in graph:
+        if isinstance(key, tuple) and key[0] == y.name:
+            chunks = [d for d in deps(graph, key) if isinstance(d, tuple) and d[0] == x.name]
+            pieces = [d for d in deps(graph, key) if isinstance(d, tuple)
+                      and d[0].endswith("-piece")]
+            assert len(chunks) == 1
+            assert len(pieces) == (key[3] > 0) + (key[4] > 0) + (key[3] > 0 and key[4] > 0)
+
+
 def test_channel_sum_is_a_bounded_tree(backend, rng):
     x_np = rng.standard_normal((1, 16, 6, 6))
     w = rng.standard_normal((16, 4, 3, 3))

@@ -40,9 +40,11 @@ def _spans(transposed, in_chunks, out_size, kernel, stride, dilation, pads, out_
             for o0, o1 in zip(out_bounds[:-1], out_bounds[1:])], in_bounds
 
 
-def _input_pieces(name, prefix, in_bounds, spans):
-    """The input pieces of one block: ``(task or key, destination)`` pairs, the pieces
-    of every input chunk its slices ``spans`` (one per dim) cover."""
+def _input_pieces(dsk, name, xname, prefix, idx, in_bounds, spans):
+    """The input pieces of one block, as keys (a piece smaller than its chunk becomes a
+    task of its own, so that a cluster moves the piece, not the chunk), and where each
+    goes in the block's input slice. ``prefix`` is the block's (batch, channel chunk),
+    ``idx`` its spatial index, ``spans`` its input slice per dim."""
     per_dim = []
     for bounds, sp in zip(in_bounds, spans):
         dim = []
@@ -53,16 +55,17 @@ def _input_pieces(name, prefix, in_bounds, spans):
                 dim.append((c, whole, slice(lo - b0, hi - b0),
                             slice(lo - sp.in_start, hi - sp.in_start)))
         per_dim.append(dim)
-    tasks, dests = [], []
+    keys, dests = [], []
     full = (slice(None), slice(None))
-    for combo in itertools.product(*per_dim):
-        key = (name,) + prefix + tuple(c for c, *_ in combo)
-        if all(whole for _, whole, _, _ in combo):
-            tasks.append(key)
-        else:
-            tasks.append((operator.getitem, key, full + tuple(src for _, _, src, _ in combo)))
+    for p, combo in enumerate(itertools.product(*per_dim)):
+        key = (xname,) + prefix + tuple(c for c, *_ in combo)
+        if not all(whole for _, whole, _, _ in combo):
+            piece = (f"{name}-piece",) + prefix + idx + (p,)
+            dsk[piece] = (operator.getitem, key, full + tuple(src for _, _, src, _ in combo))
+            key = piece
+        keys.append(key)
         dests.append(full + tuple(dst for *_, dst in combo))
-    return tasks, tuple(dests)
+    return keys, tuple(dests)
 
 
 def build(fname, x, weight, bias, transposed, geometry, num_threads, backend, out_bounds=None):
@@ -115,7 +118,8 @@ def build(fname, x, weight, bias, transposed, geometry, num_threads, backend, ou
                 final = len(seg.chunks) == 1
                 parts = []
                 for qi, (q, offset) in enumerate(zip(seg.chunks, seg.offsets)):
-                    tasks, dests = _input_pieces(x.name, (bn, q), in_bounds, block)
+                    tasks, dests = _input_pieces(dsk, name, x.name, (bn, q), idx, in_bounds,
+                                                 block)
                     qp = pieces[q]
                     job = Job((nb, chan_bounds[q + 1] - chan_bounds[q]) + in_sp, dests,
                               pads_local, tuple(qp), (nb, qp[-1].out_hi) + out_sp,
