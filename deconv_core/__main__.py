@@ -1,7 +1,8 @@
 """``python -m deconv_core``: the lesson's example, step by step, and a quick timing.
 
 Subcommands (imported lazily, so the main job stays light):
-``bench`` runs the benchmark harness; ``explain`` draws every step of one setting.
+``bench`` runs the benchmark harness; ``explain`` draws every step of one setting;
+``apply`` streams a zarr array through an op into a new one (the dask extra).
 """
 import argparse
 import sys
@@ -58,6 +59,8 @@ def main(argv=None):
     sub.add_parser("bench", help="benchmark harness (see --help of the subcommand)",
                    add_help=False)
     sub.add_parser("explain", help="draw every step of one deconvolution", add_help=False)
+    sub.add_parser("apply", help="a zarr array through an op into a new zarr array "
+                                 "(needs deconv_core[dask])", add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "bench":
         from .bench import main as bench_main
@@ -65,6 +68,12 @@ def main(argv=None):
     if args.command == "explain":
         from .lesson.cli import main as explain_main
         return explain_main(rest)
+    if args.command == "apply":
+        try:
+            from .dask.apply import main as apply_main
+        except ImportError as e:
+            parser.exit(1, f"{parser.prog} apply: error: {' '.join(str(e).split())}\n")
+        return apply_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.repeat < 1:

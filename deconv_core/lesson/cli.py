@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 
+from .._cli_args import padding_items
 from .text import LESSON_IMAGE, LESSON_KERNEL, explain_text
 
 __all__ = ["parse_array", "build_parser", "main"]
@@ -65,12 +66,11 @@ def _option(minimum):
 
 
 def _padding(spec):
-    low = spec.strip().lower()
-    if low in ("valid", "same"):
-        return low
     try:
-        items = [tuple(int(v) for v in item.split(":")) for item in spec.split(",")]
-        if len(items) not in (1, 2) or any(len(t) not in (1, 2) or min(t) < 0 for t in items):
+        items = padding_items(spec)
+        if isinstance(items, str):
+            return items
+        if len(items) not in (1, 2) or any(min(t) < 0 for t in items):
             raise ValueError
     except ValueError:
         raise argparse.ArgumentTypeError(
