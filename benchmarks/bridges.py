@@ -1,6 +1,6 @@
 """The framework bridges' figures (issue targets in brackets).
 
-    python benchmarks/bridges.py [--part overhead,dcgan,jax] [--repeat 7]
+    python benchmarks/bridges.py [--part overhead,dcgan,layers,jax] [--repeat 7]
 
 overhead  the seed workload (input 1x1x3x3, weight 1x1x2x2, stride 2, padding 1): the
           NumPy call, deconv_core.torch's function on plain tensors and with a weight
@@ -10,6 +10,10 @@ dcgan     the DCGAN generator of examples/dcgan_torch.py (batch 64, 64x64 RGB):
           inference and a training step (forward, backward, SGD update), the model
           converted with deconv_core.torch.convert against plain PyTorch
           [>= 1.5x inference, >= 1.3x training].
+layers    where the generator's time goes: each of its transposed convolutions alone
+          (NumPy arrays, float32), the forward, grad_input and grad_weight of
+          deconv_core against PyTorch's (torch.nn.functional.conv_transpose2d and
+          torch.ops.aten.convolution_backward with one output_mask entry set).
 jax       jax.jit(jax.grad(loss)) of a transposed convolution through deconv_core.jax
           against the same loss through jax.lax (conv_general_dilated with lhs
           dilation, as the harness runs JAX), on each shared workload
@@ -135,13 +139,66 @@ def jax_grads(repeat):
     print(f"  geometric mean {math.exp(np.mean(np.log(ratios))):.1f}x")
 
 
+# the generator's transposed layers at batch 64: input, weight, stride, padding
+DCGAN_LAYERS = (((64, 100, 1, 1), (100, 512, 4, 4), 1, 0),
+                ((64, 512, 4, 4), (512, 256, 4, 4), 2, 1),
+                ((64, 256, 8, 8), (256, 128, 4, 4), 2, 1),
+                ((64, 128, 16, 16), (128, 64, 4, 4), 2, 1),
+                ((64, 64, 32, 32), (64, 3, 4, 4), 2, 1))
+
+
+def layers(repeat):
+    import torch
+
+    import deconv_core as dc
+    torch.set_num_threads(THREADS)
+    rng = np.random.default_rng(0)
+    print("## DCGAN generator's transposed layers, batch 64, float32: ms, deconv_core / "
+          "PyTorch (ratio = PyTorch's time / deconv_core's)")
+    totals = {}
+    for xs, ws, s, p in DCGAN_LAYERS:
+        x = rng.standard_normal(xs, dtype=np.float32)
+        w = rng.standard_normal(ws, dtype=np.float32)
+        gy = rng.standard_normal(dc.conv_transpose2d(x, w, stride=s, padding=p).shape,
+                                 dtype=np.float32)
+        tx, tw, tgy = map(torch.from_numpy, (x, w, gy))
+
+        def ours(mask):
+            return lambda: dc.conv_transpose2d_backward(gy, x, w, stride=s, padding=p,
+                                                        output_mask=mask, num_threads=THREADS)
+
+        def theirs(mask):
+            return lambda: torch.ops.aten.convolution_backward(
+                tgy, tx, tw, None, [s, s], [p, p], [1, 1], True, [0, 0], 1, list(mask))
+
+        def forward():
+            with torch.no_grad():
+                torch.nn.functional.conv_transpose2d(tx, tw, stride=s, padding=p)
+        gin, gw = (True, False, False), (False, True, False)
+        calls = {"forward dc": lambda: dc.conv_transpose2d(x, w, stride=s, padding=p,
+                                                           num_threads=THREADS),
+                 "forward torch": forward,
+                 "grad_input dc": ours(gin), "grad_input torch": theirs(gin),
+                 "grad_weight dc": ours(gw), "grad_weight torch": theirs(gw)}
+        t = time_interleaved({k: (f, contextlib.nullcontext) for k, f in calls.items()},
+                             repeat, 1, 0.05)
+        row = []
+        for what in ("forward", "grad_input", "grad_weight"):
+            a, b = _ms(t[f"{what} dc"]), _ms(t[f"{what} torch"])
+            totals[what] = [u + v for u, v in zip(totals.get(what, (0, 0)), (a, b))]
+            row.append(f"{what} {a:6.1f} / {b:6.1f} ({b / a:.2f}x)")
+        print(f"  {str(xs):18s} x {str(ws):18s} s{s} p{p}: " + ", ".join(row))
+    print("  all layers: " + ", ".join(f"{what} {a:6.1f} / {b:6.1f} ({b / a:.2f}x)"
+                                       for what, (a, b) in totals.items()))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", default="overhead,dcgan,jax")
+    ap.add_argument("--part", default="overhead,dcgan,layers,jax")
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, {THREADS} threads")
-    parts = {"overhead": overhead, "dcgan": dcgan, "jax": jax_grads}
+    parts = {"overhead": overhead, "dcgan": dcgan, "layers": layers, "jax": jax_grads}
     for part in args.part.split(","):
         parts[part](args.repeat)
 

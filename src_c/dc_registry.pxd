@@ -76,3 +76,4 @@ cdef extern from "registry/dc_tuning.h" nogil:
     enum:
         DC_TUNE_cols_max_bytes
         DC_TUNE_frames_max_bytes
+        DC_TUNE_frames_batch_bytes

@@ -192,3 +192,40 @@ def test_gemm_slabs_cover_long_problems():
         _kernels.weight_grad(u, x, got, s, ((p, p),) * nd, (d,) * nd, groups, 2,
                              _kernel="gemm")
         np.testing.assert_allclose(got, gw, rtol=1e-10, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_gemm_batches_whole_images(dtype):
+    """conv gemm puts the columns of several whole images into one matmul (at most
+    planner.frames_batch_bytes of them): batches of images tile the batch exactly (a
+    partial last batch, groups, bias), against torch; the planner gives it a
+    channel-heavy layer with 4-pixel output rows (a GAN's 8x8 -> 4x4 gradient), and
+    the chosen bits are forced gemm's, 1 and 2 threads alike."""
+    torch = pytest.importorskip("torch")
+    info = _kernels.build_info()["planner"]
+    batch, max_row = info["frames_batch_bytes"], info["conv_gemm_max_row"]
+    rng = np.random.default_rng(72)
+    itemsize = np.dtype(dtype).itemsize
+    groups, cin_g, cout_g, k = 2, 160, 24, (4, 4)
+    per_image = 4 * 4 * cin_g * 16 * itemsize      # output positions x reduction
+    nb = batch // per_image
+    assert nb >= 2 and max_row >= 4, "the case must take the batched path"
+    n = 2 * nb + 3                                 # two full batches and a partial one
+    x = rng.standard_normal((n, groups * cin_g, 8, 8)).astype(dtype)
+    w = rng.standard_normal((groups * cout_g, cin_g) + k).astype(dtype)
+    b = rng.standard_normal(groups * cout_g).astype(dtype)
+    ref = torch.nn.functional.conv2d(torch.from_numpy(x).double(),
+                                     torch.from_numpy(w).double(),
+                                     torch.from_numpy(b).double(), 2, 1, 1, groups).numpy()
+    tol = dict(rtol=1e-10, atol=1e-9) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-3)
+    got = {}
+    for kernel, nt in [("gemm", 1), ("gemm", 2), (None, 2), ("chlast", 2)]:
+        out = np.full(ref.shape, np.nan, dtype)
+        _kernels.conv(x, w, b, out, (2, 2), ((1, 1), (1, 1)), (1, 1), groups, nt,
+                      _kernel=kernel)
+        np.testing.assert_allclose(out, ref, **tol)
+        got[kernel, nt] = out
+    assert np.array_equal(got["gemm", 1], got["gemm", 2])
+    if _kernels._isa() != "portable":
+        assert np.array_equal(got[None, 2], got["gemm", 2]), "the planner must pick conv gemm"
+        assert not np.array_equal(got["chlast", 2], got["gemm", 2])

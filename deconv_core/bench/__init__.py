@@ -1,4 +1,5 @@
-"""Benchmark harness: deconv_core against PyTorch, ONNX Runtime and JAX, in one process.
+"""Benchmark harness: deconv_core against PyTorch, ONNX Runtime, JAX, OpenVINO and TensorFlow,
+in one process.
 
 ``python -m deconv_core bench [options]`` (or ``python benchmarks/run.py``). For each
 workload of ``data/workloads.json`` it
@@ -21,7 +22,17 @@ Every contender is called as a user would: deconv_core ``conv_transpose{1,2,3}d(
 once; ONNX Runtime with one ``InferenceSession`` per workload (an opset 17 ConvTranspose
 model with the weight as an initializer); JAX with a jitted ``lax.conv_general_dilated``
 (``lhs_dilation=stride``, kernel flipped and transposed inside the jitted function) on
-device arrays made once, ``block_until_ready()`` inside the timed call.
+device arrays made once, ``block_until_ready()`` inside the timed call; OpenVINO with one
+compiled model per workload (``ConvolutionBackpropData``, latency hint, one stream, float32
+only); TensorFlow with a ``tf.function`` on channels-last tensors made once (grouped
+convolutions only as depthwise 2-D).
+
+``--op`` picks what is timed: ``transposed`` (above), ``conv`` (the forward convolution on
+each workload's adjoint shape: its input has the transposed op's output shape, the same
+weight; ONNX ``Conv``, OpenVINO ``Convolution``, ``lax.conv_general_dilated``) or
+``backward`` (all three gradients of the transposed op: ``conv_transpose{N}d_backward``,
+PyTorch's ``torch.ops.aten.convolution_backward``, the jit of ``jax.vjp`` and TensorFlow's
+``GradientTape``; deconv_core's ``grad_weight`` alone is timed beside them).
 
 Threads (``--threads N``, default 2), the same for all: deconv_core ``num_threads=N``;
 ``torch.set_num_threads(N)`` and ``set_num_interop_threads(1)``; ONNX Runtime

@@ -63,7 +63,18 @@ static int dc_pick_conv(const dc_problem *p) {
      * contiguous run of the input, so columns cost one copy per MAC row and BLAS runs
      * the channels x taps product */
     if (dc_ola_shape(p) && p->cout_g >= DC_TUNE_gemm_min_cin_per_group) return DC_K_conv_gemm;
-    if (!dc_kernel_built(DC_K_conv_chlast, dc_registry_isa())) return DC_K_conv_direct;
+    const int channel_heavy = p->cin_g >= DC_TUNE_gemm_min_cin_per_group
+                              && p->cin_g * p->cout_g >= DC_TUNE_gemm_min_channel_product;
+    /* no SIMD tiles on this CPU (aarch64 today): BLAS for the channel-heavy layers, as
+     * the transposed op does */
+    if (!dc_kernel_built(DC_K_conv_chlast, dc_registry_isa()))
+        return channel_heavy ? DC_K_conv_gemm : DC_K_conv_direct;
+    /* channel-heavy, output rows too short to fill the channels-last tiles' pixels (a
+     * GAN's 4x4 maps): BLAS on the columns of several images at once */
+    if (channel_heavy && p->cout_g >= DC_TUNE_gemm_min_cin_per_group && p->N >= 2
+        && p->no[2] <= DC_TUNE_conv_gemm_max_row
+        && 2 * p->pout * p->cin_g * p->K * itemsize <= DC_TUNE_frames_batch_bytes)
+        return DC_K_conv_gemm;
     /* stride 1, few output channels: the transposed op's width-vectorised kernels, on
      * the flipped weights */
     if (p->s[0] * p->s[1] * p->s[2] == 1 && p->cout_g * itemsize < DC_TUNE_chlast_min_cout_bytes)

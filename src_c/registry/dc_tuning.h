@@ -12,6 +12,8 @@
     X(gemm_min_channel_product) \
     X(cols_max_bytes) \
     X(frames_max_bytes) \
+    X(frames_batch_bytes) \
+    X(conv_gemm_max_row) \
     X(serial_max_work) \
     X(blocked_min_work) \
     X(gather_parallel_min_work) \
@@ -38,6 +40,13 @@
  * L2 between its copy and the matmul, and a backward call's memory stays within 10% of
  * its operands' */
 #define DC_TUNE_frames_max_bytes (256 << 10)
+/* conv gemm: whole images' columns side by side in one matmul, up to this many bytes
+ * (a matmul with few columns streams the whole weight for them: memory-bound); 256
+ * columns of a 4096-deep reduction in float32.  The planner gives conv gemm the layers
+ * whose output rows are too short for the channels-last tiles (conv_gemm_max_row) when
+ * at least two images' columns fit here. */
+#define DC_TUNE_frames_batch_bytes (4 << 20)
+#define DC_TUNE_conv_gemm_max_row 7
 /* below this many MACs+outputs: 1 thread */
 #define DC_TUNE_serial_max_work (1 << 15)
 /* ... and below this many, the direct kernel: the SIMD kernels' per-call set-up
