@@ -184,7 +184,8 @@ def test_peer_formulations_match_reference(peer, op, monkeypatch):
         base = dict(N=2, Cin=4, Cout=6, kernel=3, stride=2, padding=1, groups=2, dilation=2,
                     output_padding=1, dtype="float32")
         ran = 0
-        for size, groups in (([7], 2), ([5, 6], 2), ([3, 4, 5], 2), ([5, 6], 1), ([7], 1)):
+        for size, groups in (([7], 2), ([5, 6], 2), ([3, 4, 5], 2), ([5, 6], 1), ([7], 1),
+                             ([3, 4, 5], 1)):
             spec = dict(base, size=size, groups=groups)
             if peer == "tensorflow":   # TensorFlow's CPU ops take no dilation with stride
                 spec.update(dilation=1, output_padding=0)

@@ -352,6 +352,9 @@ def tf_functions(spec, x_shape):
             return tf.nn.depthwise_conv2d(x, w, [1, s, s, 1], pad, dilations=[d, d])
         if nd == 2:
             return conv_op(x, w, s, pad, dilations=d)
+        if nd == 3:           # conv3d takes only 5-entry strides and dilations
+            return conv_op(tf.pad(x, pad), w, [1, s, s, s, 1], "VALID",
+                           dilations=[1, d, d, d, 1])
         return conv_op(tf.pad(x, pad), w, s, "VALID", dilations=d)
     return transposed, conv
 

@@ -12,6 +12,9 @@ static inline void DC_FN(dc_axpy)(dc_idx n, DC_T a, const DC_T *restrict x, dc_i
                                   DC_T *restrict y) {
     if (xs == 1) {
         for (dc_idx m = 0; m < n; m++) y[m] += a * x[m];
+    } else if (xs == 2) {
+        /* a constant stride the vectoriser can deinterleave (a stride-2 convolution) */
+        for (dc_idx m = 0; m < n; m++) y[m] += a * x[2 * m];
     } else {
         for (dc_idx m = 0; m < n; m++) y[m] += a * x[m * xs];
     }

@@ -43,9 +43,9 @@ static void DC_FN(dc_wg_deinterleave)(const DC_T *v, DC_T *vd, dc_idx r0, dc_idx
 }
 
 /* One task: the partial sums of band b of (group, c1, c2) into part[K][DC_WG_LANES]. */
-static void DC_FN(dc_wg_task)(const dc_problem *pr, const DC_T *vd, const DC_T *u,
-                              dc_idx grp, dc_idx c1, dc_idx c2, dc_idx row0, dc_idx row1,
-                              DC_T *part) {
+DC_CLONES static void DC_FN(dc_wg_task)(const dc_problem *pr, const DC_T *vd,
+                                        const DC_T *u, dc_idx grp, dc_idx c1, dc_idx c2,
+                                        dc_idx row0, dc_idx row1, DC_T *part) {
     const dc_taps *p = pr->taps;
     const dc_idx G = pr->groups, C1g = pr->cout_g, C2g = pr->cin_g;
     const dc_idx no0 = pr->no[0], no1 = pr->no[1], no2 = pr->no[2];
