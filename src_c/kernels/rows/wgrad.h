@@ -105,12 +105,15 @@ DC_API int DC_KERNEL_FN(wgrad, direct)(const dc_problem *pr, const void *vv, con
     const dc_idx vrows = pr->N * G * C2g * pr->n[0] * pr->n[1];
     const size_t pbytes = (size_t)K * DC_WG_LANES * sizeof(DC_T);
     DC_T *vd = s2 > 1 ? (DC_T *)malloc((size_t)(vrows * n2) * sizeof(DC_T) + 1) : NULL;
-    DC_T *parts = (DC_T *)malloc((size_t)tasks * pbytes + 1);
-    if ((s2 > 1 && vd == NULL) || parts == NULL) {
+    /* each task's partial sums (K*DC_WG_LANES values: whole cache lines) on lines of
+     * their own, so that tasks running at once never share one */
+    void *parts_raw = malloc((size_t)tasks * pbytes + 64);
+    if ((s2 > 1 && vd == NULL) || parts_raw == NULL) {
         free(vd);
-        free(parts);
+        free(parts_raw);
         return -1;
     }
+    DC_T *parts = (DC_T *)(((uintptr_t)parts_raw + 63) & ~(uintptr_t)63);
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
@@ -149,6 +152,6 @@ DC_API int DC_KERNEL_FN(wgrad, direct)(const dc_problem *pr, const void *vv, con
             }
     }
     free(vd);
-    free(parts);
+    free(parts_raw);
     return 0;
 }
