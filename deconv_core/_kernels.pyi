@@ -20,6 +20,8 @@ class Kernel(NamedTuple):
 
 KERNELS: Tuple[Kernel, ...]
 FAMILIES: dict[str, Tuple[str, ...]]   # per op, its kernel families in registry order
+# (all of the table's, also those this CPU family has no build of: forcing one runs the
+# op's direct kernel)
 
 def conv_transpose(
     x: _Float,

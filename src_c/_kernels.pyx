@@ -73,7 +73,11 @@ def _registry():
 
 
 KERNELS = _registry()
-FAMILIES = {op: tuple(dict.fromkeys(k.family for k in KERNELS if k.op == op)) for op in _OPS}
+# every family of the C table, built on this CPU or not: what _kernel= accepts (a family
+# this build or CPU lacks runs the op's portable direct kernel, dc_kernel_resolve)
+FAMILIES = {op: tuple(dict.fromkeys(dc_kernel_family(kid).decode() for kid in range(DC_NKERNEL)
+                                    if dc_kernel_op_name(kid).decode() == op))
+            for op in _OPS}
 
 # Per-Python-thread GEMM column buffer, reused across calls (no page faults on every
 # call); at most cols_max_bytes is kept per thread.

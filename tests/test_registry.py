@@ -57,9 +57,13 @@ def test_kernel_names_state_their_contract():
 
 
 def test_families_and_isa_rows():
+    x86 = any(k.isa != "portable" for k in KERNELS)
     for op, families in _kernels.FAMILIES.items():
-        assert families == tuple(dict.fromkeys(k.family for k in KERNELS if k.op == op))
-        assert "direct" in families, "every op needs its portable fallback"
+        built = tuple(dict.fromkeys(k.family for k in KERNELS if k.op == op))
+        # FAMILIES is the whole table; a CPU family without SIMD rows (aarch64) builds
+        # only the portable kernels, x86 builds every one for some row
+        assert set(built) <= set(families) and (families == built or not x86)
+        assert "direct" in built, "every op needs its portable fallback"
     cpu_rows = [k.isa for k in KERNELS if k.available]
     assert "portable" in cpu_rows
     assert BEST_ISA in ROWS and _kernels.build_info()["kernel_isa"] in (
