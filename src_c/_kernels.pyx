@@ -361,7 +361,8 @@ cdef int _run_frames_conv(dc_problem *p, dc_kernel_fn fn, cnp.ndarray x, cnp.nda
     sub.groups = 1
     sub.nt = 1      # BLAS threads still spin between the matmuls (gather_parallel_min_work)
     if nb > 1:
-        rc = _frames_conv_images(p, fn, x, w3, o4, colsbuf, nb)
+        dc_problem_derive(&sub)
+        rc = _frames_conv_images(p, &sub, fn, x, w3, o4, colsbuf, nb)
         if rc != 0:
             return rc
     else:
@@ -385,23 +386,19 @@ cdef int _run_frames_conv(dc_problem *p, dc_kernel_fn fn, cnp.ndarray x, cnp.nda
     return 0
 
 
-cdef int _frames_conv_images(dc_problem *p, dc_kernel_fn fn, cnp.ndarray x, object w3,
-                             object o4, cnp.ndarray colsbuf, dc_idx nb) except -2:
-    """conv gemm over batches of nb whole images: their columns side by side, one
-    matmul per group and batch into a (C_out_g, images x positions) product, then
-    copied to the images' planes."""
+cdef int _frames_conv_images(dc_problem *p, dc_problem *sub, dc_kernel_fn fn, cnp.ndarray x,
+                             object w3, object o4, cnp.ndarray colsbuf, dc_idx nb) except -2:
+    """conv gemm over batches of nb whole images: their columns side by side (sub: one
+    image and group of p, as _run_frames_conv prepares it), one matmul per group and
+    batch into a (C_out_g, images x positions) product, then copied to the images'
+    planes."""
     cdef dc_idx N = p.N, G = p.groups, cin_g = p.cin_g, cout_g = p.cout_g
     cdef dc_idx pout = p.pout, ck = cin_g * p.K
     cdef dc_idx itemsize = cnp.PyArray_ITEMSIZE(x)
     cdef dc_idx n0, m, i, g
-    cdef dc_problem sub = p[0]
     cdef const char *xp
     cdef char *cp = <char *> cnp.PyArray_DATA(colsbuf)
     cdef int rc = 0
-    sub.N = 1
-    sub.groups = 1
-    sub.nt = 1      # as in _run_frames_conv
-    dc_problem_derive(&sub)
     prod = np.empty((cout_g, nb * pout), dtype=x.dtype)
     for g in range(G):
         for n0 in range(0, N, nb):
@@ -410,7 +407,7 @@ cdef int _frames_conv_images(dc_problem *p, dc_kernel_fn fn, cnp.ndarray x, obje
                 xp = (<const char *> cnp.PyArray_DATA(x)
                       + ((n0 + i) * G + g) * cin_g * p.pin * itemsize)
                 with nogil:
-                    rc = fn(&sub, xp, NULL, NULL, cp + i * pout * ck * itemsize)
+                    rc = fn(sub, xp, NULL, NULL, cp + i * pout * ck * itemsize)
                 if rc != 0:
                     return rc
             cols = colsbuf[:m * pout * ck].reshape(m * pout, ck)
@@ -442,6 +439,7 @@ cdef int _run_frames_wgrad(dc_problem *p, dc_kernel_fn fn, cnp.ndarray v, cnp.nd
     u4 = u.reshape(N, G, ug, pout)
     o4 = out.reshape(G, ug, vg, K)
     colsbuf = np.empty(slab * inner * pout, dtype=v.dtype)
+    prod = np.empty((ug, slab * inner), dtype=v.dtype)   # one image's product, reused
     cp = cnp.PyArray_DATA(colsbuf)
     sub.N = 1
     sub.groups = 1
@@ -466,7 +464,9 @@ cdef int _run_frames_wgrad(dc_problem *p, dc_kernel_fn fn, cnp.ndarray v, cnp.nd
                     if n == 0:
                         np.matmul(u4[n, g], cols, out=block)
                     else:
-                        block += np.matmul(u4[n, g], cols)
+                        part = prod[:, :ln * inner]
+                        np.matmul(u4[n, g], cols, out=part)
+                        block += part
     return 0
 
 
