@@ -44,20 +44,21 @@ static int DC_FN(dc_rows_run)(const dc_problem *pr, int gather, const DC_T *src,
      * threads slower than 1 on short rows */
     const dc_idx per_line = 64 / (dc_idx)sizeof(DC_T);
     const dc_idx acc_len = (pr->taps->acc_len + per_line - 1) / per_line * per_line;
-    void *raw = malloc((size_t)nt * acc_len * sizeof(DC_T) + 64);
+    const size_t per = (size_t)acc_len * sizeof(DC_T);
+    char *raw = (char *)malloc((size_t)nt * per + 64);
     if (raw == NULL) return -1;
-    DC_T *buf = (DC_T *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
     if (nt == 1) {
         /* no OpenMP region at all: entering one costs about a microsecond, the whole
          * of a small call */
+        DC_T *acc = (DC_T *)dc_thread_slice(raw, per);
         for (dc_idx r = 0; r < rows; r++)
-            DC_FN(dc_rows_one)(pr, gather, r, buf, src, wp, bp, out);
+            DC_FN(dc_rows_one)(pr, gather, r, acc, src, wp, bp, out);
     } else {
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(nt)
 #endif
         {
-            DC_T *acc = buf + (size_t)dc_thread_num() * acc_len;
+            DC_T *acc = (DC_T *)dc_thread_slice(raw, per);
 #if defined(_OPENMP)
 #pragma omp for schedule(static)
 #endif
