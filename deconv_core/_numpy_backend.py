@@ -783,6 +783,12 @@ def weight_grad(u, v, out, stride, pads, dilation, groups, num_threads):
     out[...] = acc.reshape(out.shape)
 
 
+def bias_grad(gy, out, num_threads):
+    """The bias gradient of either op: ``gy`` (N, C, *spatial) summed over images and
+    positions into ``out`` (C,)."""
+    np.sum(gy, axis=(0,) + tuple(range(2, gy.ndim)), out=out)
+
+
 def _bias_view(bias, nd):
     return bias.reshape((1, -1) + (1,) * nd)
 

@@ -269,7 +269,7 @@ def _backward(fname, nd, transposed, grad_output, input, weight, stride, padding
         u, v = (x, gy) if transposed else (gy, x)
         impl.weight_grad(u, v, c.grad_weight, c.stride, c.pads, c.dilation, c.groups, nt)
     if c.grad_bias is not None:
-        np.sum(gy, axis=(0,) + tuple(range(2, gy.ndim)), out=c.grad_bias)
+        impl.bias_grad(gy, c.grad_bias, nt)
     return c.results
 
 

@@ -32,6 +32,7 @@ from dc_registry cimport (
     dc_kernel_op, dc_kernel_op_name, dc_kernel_resolve, dc_kernel_serves, dc_kernel_tiles,
     dc_ola_shape, dc_planner_pick, dc_planner_threads, dc_problem, dc_problem_derive,
     dc_registry_init, dc_registry_isa, dc_registry_isa_cpu, dc_registry_set_isa,
+    dc_f32_bias_grad_sum__portable, dc_f64_bias_grad_sum__portable,
     dc_rows_clones, dc_rows_isa, dc_taps, dc_taps_build, dc_taps_free, dc_tuning_count,
     dc_tuning_name, dc_tuning_value,
 )
@@ -114,6 +115,27 @@ def weight_grad(u, v, out, stride, pads, dilation, groups, num_threads, *, _kern
     # (dims no, C1g channels per group), "weights" out (its dims the taps)
     _call(DC_OP_WGRAD, v, u, None, out, v, out, u, stride, pads, dilation, groups,
           num_threads, _kernel_id(DC_OP_WGRAD, _kernel))
+
+
+def bias_grad(gy, out, num_threads):
+    """The bias gradient of either op into ``out``: ``gy`` (N, C, *spatial) summed over
+    images and positions (C-contiguous, ``out`` (C,) of its dtype: the wrapper checked)."""
+    cdef dc_idx n = gy.shape[0], c = gy.shape[1], p = gy.size // max(n * c, 1)
+    cdef int nt = num_threads
+    cdef const float[::1] gf
+    cdef const double[::1] gd
+    cdef float[::1] of
+    cdef double[::1] od
+    if gy.dtype == np.float32:
+        gf, of = gy.reshape(-1), out
+        with nogil:
+            dc_f32_bias_grad_sum__portable(&gf[0] if gf.shape[0] else NULL, &of[0] if c else NULL,
+                                           n, c, p, nt)
+    else:
+        gd, od = gy.reshape(-1), out
+        with nogil:
+            dc_f64_bias_grad_sum__portable(&gd[0] if gd.shape[0] else NULL, &od[0] if c else NULL,
+                                           n, c, p, nt)
 
 
 def openmp_enabled():

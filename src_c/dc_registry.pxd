@@ -63,6 +63,10 @@ cdef extern from "registry/dc_registry.h" nogil:
     int dc_kernel_resolve(int kid, const dc_problem *p)
     dc_kernel_fn dc_kernel_get(int kid, int dtype)
     int dc_rows_clones()
+    int dc_f32_bias_grad_sum__portable(const float *gy, float *out, dc_idx N, dc_idx C,
+                                       dc_idx P, int nt)
+    int dc_f64_bias_grad_sum__portable(const double *gy, double *out, dc_idx N, dc_idx C,
+                                       dc_idx P, int nt)
     const char *dc_rows_isa()
 
 cdef extern from "registry/dc_planner.h" nogil:

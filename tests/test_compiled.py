@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import kernel_isa
+from reference import naive_weight_grad
 
 if os.environ.get("DECONV_CORE_BACKEND", "").strip().lower() == "numpy":
     _kernels = pytest.importorskip(
@@ -624,6 +625,97 @@ def test_depthwise_matches_torch(nd):
             continue
         got = run_transposed(x, w, bias, s, pads, d, groups, kernel=DEPTHWISE)
         np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
+
+
+def depthwise_forward_case(rng, nd, dtype, *, wide=False):
+    """C_in/groups == 1 forward problems (the forward depthwise kernel's shapes): strides
+    1-3, dilations 1-2, kernels 1-5, channel multipliers 1-3, pads 0-3 on each side;
+    wide rows cross several vector chunks."""
+    s = tuple(int(v) for v in rng.integers(1, 4, nd))
+    d = tuple(int(v) for v in rng.integers(1, 3, nd))
+    k = tuple(int(v) for v in rng.integers(1, 6, nd))
+    n = tuple(int(v) + dj * (kj - 1) for v, dj, kj in zip(
+        tuple(rng.integers(1, 7, nd - 1)) + (rng.integers(1, 90 if wide else 12),), d, k))
+    groups, c_out_g = int(rng.integers(1, 6)), int(rng.choice([1, 1, 2, 3]))
+    pads = tuple((int(rng.integers(0, 4)), int(rng.integers(0, 4))) for _ in range(nd))
+    x = rng.standard_normal((int(rng.integers(1, 4)), groups) + n).astype(dtype)
+    w = rng.standard_normal((groups * c_out_g, 1) + k).astype(dtype)
+    bias = rng.standard_normal(groups * c_out_g).astype(dtype) if rng.random() < 0.7 else None
+    return x, w, bias, s, pads, d, groups
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_depthwise_forward_matches_reference_threads_and_isas(nd, dtype, isa):
+    """The forward depthwise kernel (conv "depthwise", forced): the reference, and the
+    same bits for 1, 2 and 4 threads and on AVX2 and AVX-512 (every lane sums the same
+    terms in the same order whatever the tile and the vector width)."""
+    rng = np.random.default_rng(900 + 10 * nd + (dtype == np.float64))
+    other = [i for i in ISAS if i not in (isa, "portable")]
+    for it in range(20 if nd < 3 else 10):
+        case = depthwise_forward_case(rng, nd, dtype, wide=it % 2 == 1)
+        outs = [run_forward(*case, nt=nt, kernel="depthwise") for nt in (1, 2, 4)]
+        np.testing.assert_allclose(outs[0], ref_conv(*case), **TOL[dtype],
+                                   err_msg=repr(case[3:]))
+        for o in outs[1:]:
+            assert np.array_equal(o, outs[0])
+        if isa != "portable" and other:
+            with kernel_isa(other[0]):
+                assert np.array_equal(run_forward(*case, kernel="depthwise"), outs[0])
+
+
+def test_depthwise_forward_is_planned_and_keeps_nonfinite_off_the_border(isa):
+    """The planner gives a strided depthwise convolution (the conv form of
+    depthwise_64ch_32px_b8) to the forward depthwise kernel; an inf weight at a tap
+    that reaches past the row's ends does not turn border outputs into NaN (they are
+    summed again over the taps that meet the input only): the direct kernel's pattern."""
+    rng = np.random.default_rng(31)
+    x = rng.standard_normal((2, 16, 32, 32)).astype(np.float32)
+    w = rng.standard_normal((16, 1, 4, 4)).astype(np.float32)
+    args = (None, (2, 2), ((1, 1), (1, 1)), (1, 1), 16)
+    if isa != "portable":
+        assert np.array_equal(run_forward(x, w, *args), run_forward(x, w, *args,
+                                                                     kernel="depthwise"))
+    w[0, 0, 0, 0] = np.inf      # reaches x[-1] at output column 0
+    w[5, 0, 2, 3] = -np.inf     # reaches x[32] at the last output column
+    w[9, 0, 1, 1] = np.nan
+    with np.errstate(invalid="ignore"):
+        got = run_forward(x, w, *args, kernel="depthwise")
+        ref = run_forward(x, w, *args, kernel="direct")
+    assert np.isinf(ref).any() and not np.isnan(ref[:, :9]).any()
+    assert np.array_equal(np.isnan(got), np.isnan(ref))
+    assert np.array_equal(np.isinf(got), np.isinf(ref))
+    fin = np.isfinite(ref)
+    np.testing.assert_allclose(got[fin], ref[fin], **TOL[np.float32])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_depthwise_weight_gradient(dtype, isa):
+    """wgrad "depthwise" (one channel per group on both sides), forced: the naive sum,
+    the same bits for 1, 2 and 3 threads (bands and lanes added in a fixed order), and
+    the planner's choice for depthwise layers."""
+    rng = np.random.default_rng(940 + (dtype == np.float64))
+    for it in range(12):
+        nd = 1 + it % 3
+        x, w, _, s, pads, d, groups = depthwise_forward_case(rng, nd, dtype, wide=it % 2 == 0)
+        w = w[:groups]                       # one output channel per group
+        osz = tuple((n + pb + pa - dj * (kj - 1) - 1) // sj + 1 for n, kj, sj, dj, (pb, pa)
+                    in zip(x.shape[2:], w.shape[2:], s, d, pads))
+        u = rng.standard_normal((x.shape[0], groups) + osz).astype(dtype)
+        ref = naive_weight_grad(u.astype(np.float64), x.astype(np.float64), s, pads, d,
+                                groups, w.shape[2:])
+        outs = []
+        for nt in (1, 2, 3):
+            out = np.full(ref.shape, np.nan, dtype)
+            _kernels.weight_grad(u, x, out, s, pads, d, groups, nt, _kernel="depthwise")
+            outs.append(out)
+        np.testing.assert_allclose(outs[0], ref, **TOL[dtype], err_msg=repr((s, pads, d)))
+        for o in outs[1:]:
+            assert np.array_equal(o, outs[0])
+        planned = np.full(ref.shape, np.nan, dtype)
+        _kernels.weight_grad(u, x, planned, s, pads, d, groups, 2)
+        if isa != "portable":
+            assert np.array_equal(planned, outs[0])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

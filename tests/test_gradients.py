@@ -117,6 +117,28 @@ def test_grad_bias_is_the_sum_and_dtype_follows_the_forward(backend):
     np.testing.assert_allclose(gb, gy.sum(axis=(0, 2, 3)), rtol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_grad_bias_of_large_maps_any_thread_count(backend, dtype):
+    """grad_bias over many positions (the compiled backend sums planes on the threads in
+    a fixed order): the float64 sum to the dtype's rounding, the same bits for 1, 2 and
+    3 threads, 1-D to 3-D, odd plane sizes."""
+    rng = np.random.default_rng(18)
+    for shape in ((8, 6, 61, 67), (3, 4, 5001), (2, 3, 9, 17, 23)):
+        nd = len(shape) - 2
+        gy = rng.standard_normal(shape).astype(dtype)
+        x = rng.standard_normal(shape[:2] + tuple(n - 1 for n in shape[2:])).astype(dtype)
+        w = rng.standard_normal((shape[1], 1) + (2,) * nd).astype(dtype)
+        backward = getattr(dc, f"conv_transpose{nd}d_backward")
+        got = [backward(gy, x, w, groups=shape[1], output_mask=(False, False, True),
+                        num_threads=nt)[2] for nt in (1, 2, 3)]
+        ref = gy.astype(np.float64).sum(axis=(0,) + tuple(range(2, gy.ndim)))
+        np.testing.assert_allclose(got[0], ref, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                                   atol=1e-3 if dtype == np.float32 else 1e-10)
+        assert got[0].dtype == dtype
+        for g in got[1:]:
+            assert np.array_equal(g, got[0])
+
+
 def test_bad_arguments_are_named(backend):
     x, w = np.ones((1, 2, 4, 4)), np.ones((2, 3, 2, 2))
     with pytest.raises(ValueError, match=r"grad_output has shape \(1, 3, 4, 4\); the forward's "

@@ -13,6 +13,11 @@
 
 #include "../kernels/depthwise/tile.h"
 #include "../kernels/depthwise/loop.h"
+#include "../kernels/wgrad_bands.h"
+#include "../kernels/depthwise/split_rows.h"
+#include "../kernels/depthwise/conv_tile.h"
+#include "../kernels/depthwise/conv_loop.h"
+#include "../kernels/depthwise/wgrad.h"
 
 #include "../kernels/chlast/tile.h"
 #include "../kernels/chlast/store.h"

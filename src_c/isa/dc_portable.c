@@ -35,7 +35,9 @@
 #include "../kernels/phase_store.h"
 #include "../kernels/rows/tile.h"
 #include "../kernels/rows/loop.h"
+#include "../kernels/wgrad_bands.h"
 #include "../kernels/rows/wgrad.h"
+#include "../kernels/rows/bias_grad.h"
 #include "../kernels/flip/loop.h"
 #include "../kernels/frames/loop.h"
 #undef DC_DTYPE
@@ -52,7 +54,9 @@
 #include "../kernels/phase_store.h"
 #include "../kernels/rows/tile.h"
 #include "../kernels/rows/loop.h"
+#include "../kernels/wgrad_bands.h"
 #include "../kernels/rows/wgrad.h"
+#include "../kernels/rows/bias_grad.h"
 #include "../kernels/flip/loop.h"
 #include "../kernels/frames/loop.h"
 #undef DC_DTYPE

@@ -69,6 +69,12 @@ static int dc_pick_conv(const dc_problem *p) {
      * the transposed op does */
     if (!dc_kernel_built(DC_K_conv_chlast, dc_registry_isa()))
         return channel_heavy ? DC_K_conv_gemm : DC_K_conv_direct;
+    /* one input channel per group, strided (a depthwise down-sampling layer, channel
+     * multipliers): vectors along the output width of the phase-split input rows.  At
+     * stride 1 the flipped weights on the transposed op's depthwise kernel win. */
+    if (p->cin_g == 1 && p->cout_g <= DC_TUNE_depthwise_conv_max_cout_per_group
+        && p->s[0] * p->s[1] * p->s[2] != 1)
+        return DC_K_conv_depthwise;
     /* channel-heavy, output rows too short to fill the channels-last tiles' pixels (a
      * GAN's 4x4 maps): BLAS on the columns of several images at once */
     if (channel_heavy && p->cout_g >= DC_TUNE_gemm_min_cin_per_group && p->N >= 2
@@ -94,6 +100,10 @@ static int dc_pick_wgrad(const dc_problem *p) {
     const dc_idx narrow = p->cin_g > p->cout_g ? p->cout_g : p->cin_g;
     /* 1-D long kernels: per channel of v, its columns x u's channels by BLAS */
     if (dc_ola_shape(p) && p->cout_g >= DC_TUNE_gemm_min_cin_per_group) return DC_K_wgrad_gemm;
+    /* depthwise: no channel product to fill vectors; vectors along the positions */
+    if (p->cin_g == 1 && p->cout_g == 1
+        && dc_kernel_built(DC_K_wgrad_depthwise, dc_registry_isa()))
+        return DC_K_wgrad_depthwise;
     if (dc_kernel_built(DC_K_wgrad_outer, dc_registry_isa())
         && wide * itemsize >= DC_TUNE_outer_min_lane_bytes
         && narrow >= DC_TUNE_outer_min_broadcast)

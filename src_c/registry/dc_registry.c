@@ -25,12 +25,13 @@ typedef struct {
     {DC_ENTRY(op, family, portable), DC_ENTRY(op, family, portable), \
      DC_ENTRY(op, family, portable)}
 #define DC_TILES_PORTABLE(op, family) \
-    {"" DC_TILES_##family##_portable(DC_TILE_STR), "", ""}
+    {"" DC_TILES_##op##_##family##_portable(DC_TILE_STR), "", ""}
 #if DC_X86_SIMD
 #define DC_FNS_SIMD_X86(op, family) \
     {{NULL, NULL}, DC_ENTRY(op, family, avx2), DC_ENTRY(op, family, avx512)}
 #define DC_TILES_SIMD_X86(op, family) \
-    {"", "" DC_TILES_##family##_avx2(DC_TILE_STR), "" DC_TILES_##family##_avx512(DC_TILE_STR)}
+    {"", "" DC_TILES_##op##_##family##_avx2(DC_TILE_STR), \
+     "" DC_TILES_##op##_##family##_avx512(DC_TILE_STR)}
 #else
 #define DC_FNS_SIMD_X86(op, family) {{NULL, NULL}, {NULL, NULL}, {NULL, NULL}}
 #define DC_TILES_SIMD_X86(op, family) {"", "", ""}

@@ -44,6 +44,13 @@ enum {
 #include "dc_kernels.def"
 #undef DC_KERNEL
 
+/* Outside the table (no planner, one portable build): the bias gradient of either op,
+ * out[c] = the sum of gy (N, C, P) over images and positions (kernels/rows/bias_grad.h). */
+DC_API int dc_f32_bias_grad_sum__portable(const float *gy, float *out, dc_idx N, dc_idx C,
+                                          dc_idx P, int nt);
+DC_API int dc_f64_bias_grad_sum__portable(const double *gy, double *out, dc_idx N, dc_idx C,
+                                          dc_idx P, int nt);
+
 /* Chooses the ISA row: the CPU's best.  Returns it (DC_ISA_*). */
 DC_API int dc_registry_init(void);
 /* Tests: use at most this ISA row (capped at the CPU's best); returns the row now in

@@ -21,6 +21,7 @@
     X(blocked_max_cout_per_group) \
     X(blocked_min_phase_len) \
     X(depthwise_max_cout_per_group) \
+    X(depthwise_conv_max_cout_per_group) \
     X(chlast_min_cout_bytes) \
     X(chlast_min_reduction) \
     X(vchan_min_row_bytes) \
@@ -68,6 +69,10 @@
 /* Depthwise kernel for C_in/groups == 1 up to this C_out/groups; from 2 output
  * channels per group the blocked kernel's shared input loads win. */
 #define DC_TUNE_depthwise_max_cout_per_group 1
+/* The forward convolution's depthwise kernel for C_in/groups == 1 and a stride above 1
+ * up to this C_out/groups (from 16, 3x3 and 4x4 kernels at stride 2, the channels-last
+ * tiles catch up). */
+#define DC_TUNE_depthwise_conv_max_cout_per_group 8
 /* Channels-last kernel when the output channels of a group fill at least this many
  * bytes of vectors (one AVX-512 vector, two AVX2 ones: fewer leave its tiles thin) and
  * the reduction behind each output element (input channels per group x taps reaching

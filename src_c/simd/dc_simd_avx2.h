@@ -48,6 +48,11 @@ static const int64_t dc_mask64_hi[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
                                                 _mm256_unpackhi_ps((v0), (v1)), 0x20)
 #define DC_ZIPHI(v0, v1) _mm256_permute2f128_ps(_mm256_unpacklo_ps((v0), (v1)), \
                                                 _mm256_unpackhi_ps((v0), (v1)), 0x31)
+/* the even and the odd elements of [v0, v1] (the inverse of the zips) */
+#define DC_EVENS(v0, v1) _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd( \
+    _mm256_shuffle_ps((v0), (v1), _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)))
+#define DC_ODDS(v0, v1) _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd( \
+    _mm256_shuffle_ps((v0), (v1), _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)))
 #define DC_MLOAD(p, m) _mm256_maskload_ps((p), (m))
 #define DC_BLEND(a, b, m) _mm256_blendv_ps((a), (b), _mm256_castsi256_ps(m))
 /* lanes a <= l < b set (0 <= a, b <= DC_VL) */
@@ -72,6 +77,10 @@ static const int64_t dc_mask64_hi[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
                                                 _mm256_unpackhi_pd((v0), (v1)), 0x20)
 #define DC_ZIPHI(v0, v1) _mm256_permute2f128_pd(_mm256_unpacklo_pd((v0), (v1)), \
                                                 _mm256_unpackhi_pd((v0), (v1)), 0x31)
+#define DC_EVENS(v0, v1) _mm256_permute4x64_pd(_mm256_unpacklo_pd((v0), (v1)), \
+                                              _MM_SHUFFLE(3, 1, 2, 0))
+#define DC_ODDS(v0, v1) _mm256_permute4x64_pd(_mm256_unpackhi_pd((v0), (v1)), \
+                                             _MM_SHUFFLE(3, 1, 2, 0))
 #define DC_MLOAD(p, m) _mm256_maskload_pd((p), (m))
 #define DC_BLEND(a, b, m) _mm256_blendv_pd((a), (b), _mm256_castsi256_pd(m))
 #define DC_MASK(a, b) _mm256_and_si256( \

@@ -31,6 +31,11 @@
     23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0), (v1))
 #define DC_ZIPHI(v0, v1) _mm512_permutex2var_ps((v0), _mm512_set_epi32( \
     31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8), (v1))
+/* the even and the odd elements of [v0, v1] (the inverse of the zips) */
+#define DC_EVENS(v0, v1) _mm512_permutex2var_ps((v0), _mm512_set_epi32( \
+    30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0), (v1))
+#define DC_ODDS(v0, v1) _mm512_permutex2var_ps((v0), _mm512_set_epi32( \
+    31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1), (v1))
 #define DC_MLOAD(p, m) _mm512_maskz_loadu_ps((m), (p))
 #define DC_BLEND(a, b, m) _mm512_mask_blend_ps((m), (a), (b))
 #define DC_MASK(a, b) ((__mmask16)((((unsigned)1 << (b)) - 1u) & ~(((unsigned)1 << (a)) - 1u)))
@@ -55,6 +60,10 @@
     11, 3, 10, 2, 9, 1, 8, 0), (v1))
 #define DC_ZIPHI(v0, v1) _mm512_permutex2var_pd((v0), _mm512_set_epi64( \
     15, 7, 14, 6, 13, 5, 12, 4), (v1))
+#define DC_EVENS(v0, v1) _mm512_permutex2var_pd((v0), _mm512_set_epi64( \
+    14, 12, 10, 8, 6, 4, 2, 0), (v1))
+#define DC_ODDS(v0, v1) _mm512_permutex2var_pd((v0), _mm512_set_epi64( \
+    15, 13, 11, 9, 7, 5, 3, 1), (v1))
 #define DC_MLOAD(p, m) _mm512_maskz_loadu_pd((m), (p))
 #define DC_BLEND(a, b, m) _mm512_mask_blend_pd((m), (a), (b))
 #define DC_MASK(a, b) ((__mmask8)((((unsigned)1 << (b)) - 1u) & ~(((unsigned)1 << (a)) - 1u)))

@@ -21,6 +21,8 @@
 #undef DC_XF64
 #undef DC_ZIPLO
 #undef DC_ZIPHI
+#undef DC_EVENS
+#undef DC_ODDS
 #undef DC_MLOAD
 #undef DC_BLEND
 #undef DC_MASK

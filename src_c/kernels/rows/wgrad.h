@@ -14,7 +14,8 @@
  * width run reads v with unit stride.  A task is one (group, c1, c2) and a fixed band
  * of the (n, p0, p1) rows; each tap's products go to DC_WG_LANES partial sums (lane =
  * position in the run modulo DC_WG_LANES), the bands and lanes are added in a fixed
- * order at the end: the result does not depend on the thread count.
+ * order at the end (kernels/wgrad_bands.h): the result does not depend on the thread
+ * count.
  */
 
 #ifndef DC_WG_LANES
@@ -27,16 +28,32 @@ static inline void DC_FN(dc_wg_dot)(DC_T *restrict part, const DC_T *restrict a,
     dc_idx m = 0;
     for (; m + DC_WG_LANES <= len; m += DC_WG_LANES)
         for (int j = 0; j < DC_WG_LANES; j++) part[j] += a[m + j] * b[m + j];
-    for (int j = 0; m + j < len; j++) part[j] += a[m + j] * b[m + j];
+    /* the remainder as one masked step (the vectoriser turns the condition into lane
+     * masks), not up to DC_WG_LANES - 1 scalar ones: a run of a 32-wide row is often
+     * 31 long */
+    const dc_idx r = len - m;
+    if (r > 0)
+        for (int j = 0; j < DC_WG_LANES; j++)
+            if (j < r) part[j] += a[m + j] * b[m + j];
 }
 
 /* v with each row's width phases side by side (phase r: l = r, r + s, ...), rows
  * [r0, r1) of the (n, c2, l0, l1) rows. */
-static void DC_FN(dc_wg_deinterleave)(const DC_T *v, DC_T *vd, dc_idx r0, dc_idx r1,
-                                      dc_idx n2, dc_idx s2) {
+DC_CLONES static void DC_FN(dc_wg_deinterleave)(const DC_T *v, DC_T *vd, dc_idx r0,
+                                                dc_idx r1, dc_idx n2, dc_idx s2) {
     for (dc_idx r = r0; r < r1; r++) {
-        const DC_T *src = v + r * n2;
-        DC_T *dst = vd + r * n2;
+        const DC_T *restrict src = v + r * n2;
+        DC_T *restrict dst = vd + r * n2;
+        if (s2 == 2) {
+            /* a constant stride the vectoriser deinterleaves */
+            const dc_idx h = (n2 + 1) / 2, n1 = n2 / 2;
+            for (dc_idx m = 0; m < n1; m++) {
+                dst[m] = src[2 * m];
+                dst[h + m] = src[2 * m + 1];
+            }
+            if (n2 & 1) dst[h - 1] = src[n2 - 1];
+            continue;
+        }
         for (dc_idx q = 0; q < s2; q++)
             for (dc_idx l = q; l < n2; l += s2) *dst++ = src[l];
     }
@@ -76,13 +93,6 @@ DC_CLONES static void DC_FN(dc_wg_task)(const dc_problem *pr, const DC_T *vd,
     }
 }
 
-/* The fixed-order sum of DC_WG_LANES lanes: pairwise, halving. */
-static inline DC_T DC_FN(dc_wg_lanes_sum)(DC_T *lane) {
-    for (int h = DC_WG_LANES / 2; h >= 1; h /= 2)
-        for (int j = 0; j < h; j++) lane[j] += lane[j + h];
-    return lane[0];
-}
-
 DC_API int DC_KERNEL_FN(wgrad, direct)(const dc_problem *pr, const void *vv, const void *uv,
                                        const void *bias, void *ov) {
     const DC_T *v = (const DC_T *)vv, *u = (const DC_T *)uv;
@@ -100,7 +110,7 @@ DC_API int DC_KERNEL_FN(wgrad, direct)(const dc_problem *pr, const void *vv, con
     }
     /* bands of rows when the (group, c1, c2) pairs are too few to share out: fixed by
      * the shape, never by the thread count */
-    const dc_idx bands = pairs >= 16 ? 1 : (rows < 16 ? rows : 16);
+    const dc_idx bands = DC_FN(dc_wg_bands)(pairs, rows);
     const dc_idx tasks = pairs * bands;
     const dc_idx vrows = pr->N * G * C2g * pr->n[0] * pr->n[1];
     const size_t pbytes = (size_t)K * DC_WG_LANES * sizeof(DC_T);
@@ -129,9 +139,8 @@ DC_API int DC_KERNEL_FN(wgrad, direct)(const dc_problem *pr, const void *vv, con
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (dc_idx task = 0; task < tasks; task++) {
-            const dc_idx band = task % bands, pair = task / bands;
-            const dc_idx c2 = pair % C2g, c1 = (pair / C2g) % C1g, grp = pair / (C2g * C1g);
-            const dc_idx row0 = rows * band / bands, row1 = rows * (band + 1) / bands;
+            dc_idx grp, c1, c2, row0, row1;
+            DC_FN(dc_wg_task_of)(task, bands, rows, C1g, C2g, &grp, &c1, &c2, &row0, &row1);
             DC_FN(dc_wg_task)(pr, vd != NULL ? vd : v, u, grp, c1, c2, row0, row1,
                               parts + (size_t)task * K * DC_WG_LANES);
         }
@@ -139,17 +148,10 @@ DC_API int DC_KERNEL_FN(wgrad, direct)(const dc_problem *pr, const void *vv, con
 #pragma omp for schedule(static)
 #endif
         for (dc_idx pair = 0; pair < pairs; pair++)
-            for (dc_idx t = 0; t < K; t++) {
-                DC_T lane[DC_WG_LANES];
-                const DC_T *first = parts + ((size_t)pair * bands * K + t) * DC_WG_LANES;
-                for (int j = 0; j < DC_WG_LANES; j++) lane[j] = first[j];
-                for (dc_idx b = 1; b < bands; b++) {
-                    const DC_T *pb = first + (size_t)b * K * DC_WG_LANES;
-                    for (int j = 0; j < DC_WG_LANES; j++) lane[j] += pb[j];
-                }
-                /* pair = (grp*C1g + c1)*C2g + c2: the out layout (G*C1g, C2g, K) */
-                out[pair * K + t] = DC_FN(dc_wg_lanes_sum)(lane);
-            }
+            for (dc_idx t = 0; t < K; t++)
+                out[pair * K + t] = DC_FN(dc_wg_total)(
+                    parts + ((size_t)pair * bands * K + t) * DC_WG_LANES, bands,
+                    (size_t)K * DC_WG_LANES, DC_WG_LANES);
     }
     free(vd);
     free(parts_raw);
