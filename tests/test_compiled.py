@@ -716,6 +716,22 @@ def test_depthwise_weight_gradient(dtype, isa):
         _kernels.weight_grad(u, x, planned, s, pads, d, groups, 2)
         if isa != "portable":
             assert np.array_equal(planned, outs[0])
+    # few channels on both sides (up to planner.wgrad_depthwise_max_channels) go to it
+    # too; from 16 the outer-product tiles take them
+    most = _kernels.build_info()["planner"]["wgrad_depthwise_max_channels"]
+    for c in (most, 2 * most):
+        u = rng.standard_normal((1, c, 20, 30)).astype(dtype)
+        v = rng.standard_normal((1, c, 20, 30)).astype(dtype)
+        got = {}
+        for fam in (None, "depthwise"):
+            got[fam] = np.full((c, c, 7, 7), np.nan, dtype)
+            _kernels.weight_grad(u, v, got[fam], (1, 1), ((3, 3), (3, 3)), (1, 1), 1, 2,
+                                 _kernel=fam)
+        np.testing.assert_allclose(got[None], naive_weight_grad(
+            u.astype(np.float64), v.astype(np.float64), (1, 1), ((3, 3), (3, 3)), (1, 1), 1,
+            (7, 7)), **TOL[dtype])
+        if isa != "portable":
+            assert np.array_equal(got[None], got["depthwise"]) == (c == most), c
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

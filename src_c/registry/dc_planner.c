@@ -100,8 +100,9 @@ static int dc_pick_wgrad(const dc_problem *p) {
     const dc_idx narrow = p->cin_g > p->cout_g ? p->cout_g : p->cin_g;
     /* 1-D long kernels: per channel of v, its columns x u's channels by BLAS */
     if (dc_ola_shape(p) && p->cout_g >= DC_TUNE_gemm_min_cin_per_group) return DC_K_wgrad_gemm;
-    /* depthwise: no channel product to fill vectors; vectors along the positions */
-    if (p->cin_g == 1 && p->cout_g == 1
+    /* depthwise, or few channels on both sides (no channel product to fill the outer
+     * kernel's vectors): per channel pair, vectors along the positions */
+    if (wide <= DC_TUNE_wgrad_depthwise_max_channels
         && dc_kernel_built(DC_K_wgrad_depthwise, dc_registry_isa()))
         return DC_K_wgrad_depthwise;
     if (dc_kernel_built(DC_K_wgrad_outer, dc_registry_isa())

@@ -29,7 +29,8 @@
     X(vchan_max_cout_per_group_shallow) \
     X(vchan_max_cout_per_group) \
     X(outer_min_lane_bytes) \
-    X(outer_min_broadcast)
+    X(outer_min_broadcast) \
+    X(wgrad_depthwise_max_channels)
 
 /* GEMM path when the per-group channel reduction is wide enough for BLAS to win:
  * C_in per group, and C_in_g * C_out_g. */
@@ -95,5 +96,9 @@
  * many to broadcast. */
 #define DC_TUNE_outer_min_lane_bytes 32
 #define DC_TUNE_outer_min_broadcast 1
+/* ... unless neither operand has more than this many channels per group: then the
+ * depthwise kernel's vectors along the positions, per channel pair (a few-channel
+ * layer's 7x7 taps: 8 x 8 channels in the outer tiles' lanes fill half a vector). */
+#define DC_TUNE_wgrad_depthwise_max_channels 8
 
 #endif /* DC_TUNING_H */
