@@ -8,7 +8,7 @@ work, and :func:`deconv_core._validation.prepare` reuses the geometry.
 """
 import numpy as np
 
-__all__ = ["key", "get", "put", "cached_runner"]
+__all__ = ["key", "backward_key", "get", "put", "put_plan", "cached_runner"]
 
 # by key(); cleared when full
 _CACHE = {}
@@ -57,6 +57,23 @@ def key(fname, input, weight, bias, stride, padding, dilation, groups, output_pa
     return None
 
 
+def backward_key(fname, grad_output, input, weight, stride, padding, dilation, groups,
+                 output_padding, output_mask):
+    """:func:`key` of a gradient call: the forward's arguments, ``grad_output``'s shape
+    and dtype and the output mask (a tuple of three bools), or None when not plain."""
+    if type(grad_output) is not np.ndarray or type(output_mask) is not tuple:
+        return None
+    if len(output_mask) != 3:
+        return None
+    m0, m1, m2 = output_mask
+    if type(m0) is not bool or type(m1) is not bool or type(m2) is not bool:
+        return None
+    k = key(fname, input, weight, None, stride, padding, dilation, groups, output_padding)
+    if k is None:
+        return None
+    return k + (grad_output.shape, grad_output.dtype, output_mask)
+
+
 def get(k):
     """The cached call of key ``k`` (None: not cached, or not a cacheable call)."""
     return _CACHE.get(k)
@@ -64,9 +81,15 @@ def get(k):
 
 def put(k, transposed, geometry, x_shape, w_shape, max_threads):
     """Remember a validated call under key ``k``."""
+    put_plan(k, _CachedCall(transposed, geometry, x_shape, w_shape, max_threads))
+
+
+def put_plan(k, plan):
+    """Remember what a validated call of key ``k`` resolved to (the caller's own
+    record: a gradient call keeps its :class:`deconv_core._validation.BackwardPlan`)."""
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.clear()
-    _CACHE[k] = _CachedCall(transposed, geometry, x_shape, w_shape, max_threads)
+    _CACHE[k] = plan
 
 
 def cached_runner(fname, impl, input, weight, bias, stride, padding, dilation, groups,

@@ -476,6 +476,12 @@ def prepare_backward(fname, nd, transposed, grad_output, input, weight, stride, 
     compute dtype (``grad_output`` is converted to it), and nothing is allocated before
     every check has passed.
     """
+    key = _call_cache.backward_key(fname, grad_output, input, weight, stride, padding,
+                                   dilation, groups, output_padding, output_mask)
+    plan = _call_cache.get(key) if key is not None else None
+    if plan is not None:
+        return _materialize_backward(grad_output, input, weight,
+                                     _num_threads(fname, num_threads, default_threads), plan)
     num_threads = _num_threads(fname, num_threads, default_threads)
     mask = _output_mask(fname, output_mask)
     x, w, _, geometry = _geometry(fname, nd, transposed, input, weight, None, stride, padding,
@@ -503,18 +509,39 @@ def prepare_backward(fname, nd, transposed, grad_output, input, weight, stride, 
     else:            # grad_input = conv_transpose(grad_output) of the input's size
         input_pads = tuple((pb, (no - 1) * s + sp - pb - n)
                            for n, no, s, sp, (pb, _) in zip(sizes, shape[2:], stride, spans, pads))
+    plan = BackwardPlan(dtype, stride, pads, input_pads, dilation, groups, unbatched,
+                        tuple(shp if m else None for shp, m in
+                              zip((x.shape, w.shape, (c_out,)), mask)))
+    # small calls only: large ones are checked against the memory available at each call
+    if key is not None and max(_nbytes(x.shape, dtype), _nbytes(w.shape, dtype),
+                               _nbytes(gy.shape, dtype)) < _LARGE_REQUEST:
+        _call_cache.put_plan(key, plan)
+    return _materialize_backward(gy, x, w, num_threads, plan)
+
+
+BackwardPlan = namedtuple(
+    "BackwardPlan", "dtype stride pads input_pads dilation groups unbatched result_shapes")
+BackwardPlan.__doc__ = """What a checked gradient call resolved to, apart from its arrays:
+``result_shapes`` of grad_input, grad_weight and grad_bias, None where not wanted."""
+
+
+def _materialize_backward(gy, x, w, num_threads, plan):
+    """Contiguous compute-dtype operands and the gradient arrays, for a checked call."""
+    dtype, unbatched = plan.dtype, plan.unbatched
     x = _compute_array(x, dtype)
     gy = _compute_array(gy, dtype)
     if unbatched:
         x, gy = x[None], gy[None]
     w = _compute_array(w, dtype)
-    grads = {name: np.empty(shp, dtype) for name, shp in wanted}
-    gi = grads.get("grad_input")
-    results = (gi, grads.get("grad_weight"), grads.get("grad_bias"))
+    gi_shape, gw_shape, gb_shape = plan.result_shapes
+    gi = None if gi_shape is None else np.empty(gi_shape, dtype)
+    gw = None if gw_shape is None else np.empty(gw_shape, dtype)
+    gb = None if gb_shape is None else np.empty(gb_shape, dtype)
+    results = (gi, gw, gb)
     if gi is not None and unbatched:
         gi = gi[None]
-    return BackwardCall(gy, x, w, stride, pads, input_pads, dilation, groups, num_threads, gi,
-                        grads.get("grad_weight"), grads.get("grad_bias"), results)
+    return BackwardCall(gy, x, w, plan.stride, plan.pads, plan.input_pads, plan.dilation,
+                        plan.groups, num_threads, gi, gw, gb, results)
 
 
 def _materialize(x, w, b, out, num_threads, geometry):

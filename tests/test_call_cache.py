@@ -143,3 +143,99 @@ def test_out_and_output_size_bypass_the_runner(backend):
     np.testing.assert_array_equal(_call(case, x, w, b, output_size=(4, 4)), expected)
     with pytest.raises(ValueError, match="output_size"):
         _call(case, x, w, b, output_size=(9, 9))
+
+
+# ---- gradient calls: the cache keeps the checked plan (shapes, pads), not the arrays ----
+
+def _backward(case, gy, x, w, **kw):
+    tr, _, _, stride, padding, dilation, groups, _, extra = case
+    nd = w.ndim - 2
+    f = getattr(dc, f"conv_transpose{nd}d_backward" if tr else f"conv{nd}d_backward")
+    return f(gy, x, w, stride=stride, padding=padding, dilation=dilation, groups=groups,
+             **{k: v for k, v in extra.items() if k == "output_padding"}, **kw)
+
+
+def _backward_key(case, gy, x, w, mask=(True, True, True)):
+    tr, _, _, stride, padding, dilation, groups, _, extra = case
+    nd = w.ndim - 2
+    fname = f"conv_transpose{nd}d_backward" if tr else f"conv{nd}d_backward"
+    return _call_cache.backward_key(fname, gy, x, w, stride, padding, dilation, groups,
+                                    extra.get("output_padding", 0), mask)
+
+
+def _uncached_backward(case, gy, x, w, **kw):
+    """The same call through full validation (the cache emptied first)."""
+    _call_cache._CACHE.clear()
+    return _backward(case, gy, x, w, **kw)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{'T' if c[0] else 'F'}{c[1]}")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_repeated_gradient_calls_reuse_the_plan_and_match(backend, case, dtype):
+    x, w, _ = _arrays(case, dtype)
+    gy = RNG.standard_normal(_call(case, x, w, None).shape).astype(dtype)
+    first = _uncached_backward(case, gy, x, w)
+    plan = _call_cache.get(_backward_key(case, gy, x, w))
+    assert isinstance(plan, _validation.BackwardPlan)
+    for _ in range(2):
+        again = _backward(case, gy, x, w)
+        for a, b, like in zip(again, first, (x, w, None)):
+            assert a.dtype == dtype and a.shape == b.shape
+            if like is not None:
+                assert a.shape == like.shape
+            np.testing.assert_array_equal(a, b)
+    # the adjoint identity on the cached path: <grad_input, x> == <gy, forward(x)>
+    tol = 2e-3 if dtype == np.float32 else 1e-9
+    lhs = float(np.vdot(again[0].astype(np.float64), x))
+    rhs = float(np.vdot(gy.astype(np.float64), _call(case, x, w, None)))
+    assert abs(lhs - rhs) <= tol * max(1.0, abs(rhs))
+
+
+def test_gradient_plans_follow_the_mask_and_the_layout(backend):
+    case = CASES[1]
+    x, w, _ = _arrays(case)
+    gy = RNG.standard_normal(_call(case, x, w, None).shape)
+    full = _uncached_backward(case, gy, x, w)
+    for mask in [(True, False, True), (False, True, False), (False, False, False),
+                 (True, True, True)]:
+        for _ in range(2):   # the second call of each mask runs on its cached plan
+            got = _backward(case, gy, x, w, output_mask=mask)
+            for g, want, m in zip(got, full, mask):
+                if m:
+                    np.testing.assert_array_equal(g, want)
+                else:
+                    assert g is None
+    # numpy bools and lists are not cache keys but give the same results
+    got = _backward(case, gy, x, w, output_mask=[np.bool_(True), True, np.True_])
+    for g, want in zip(got, full):
+        np.testing.assert_array_equal(g, want)
+    # operands the kernels cannot read in place are converted on the cached path too
+    fortran_x = np.asfortranarray(x)
+    flipped_gy = np.ascontiguousarray(gy[..., ::-1])[..., ::-1]
+    for _ in range(2):
+        got = _backward(case, flipped_gy, fortran_x, w)
+        for g, want in zip(got, full):
+            np.testing.assert_allclose(g, want, rtol=1e-12, atol=1e-12)
+    got = _backward(case, gy.astype(np.float32), x, w)   # grad_output in another dtype
+    for g, want in zip(got, full):
+        assert g.dtype == np.float64
+        np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-5)
+
+
+def test_repeated_gradient_calls_still_check_their_arguments(backend):
+    case = CASES[1]
+    x, w, _ = _arrays(case)
+    gy = RNG.standard_normal(_call(case, x, w, None).shape)
+    expected = _backward(case, gy, x, w)
+    _backward(case, gy, x, w)   # cached from here on
+    for nt in (1, 2, _validation.MAX_THREADS):
+        for g, want in zip(_backward(case, gy, x, w, num_threads=nt), expected):
+            np.testing.assert_array_equal(g, want)
+    for nt, exc in [(0, ValueError), (_validation.MAX_THREADS + 1, ValueError),
+                    (True, TypeError), (2.0, TypeError)]:
+        with pytest.raises(exc, match="num_threads"):
+            _backward(case, gy, x, w, num_threads=nt)
+    with pytest.raises(ValueError, match="grad_output has shape"):
+        _backward(case, gy[..., :-1], x, w)
+    with pytest.raises(TypeError, match="output_mask"):
+        _backward(case, gy, x, w, output_mask=(True, True))
