@@ -16,6 +16,7 @@
 #include "../problem/dc_phases.h"
 #include "../problem/dc_boxes.h"
 #include "../problem/dc_fold.h"
+#include "../registry/dc_tuning.h"
 #include "../kernels/dc_names.h"
 #include "../kernels/dc_threads.h"
 #include "../kernels/tiles.h"

@@ -6,6 +6,7 @@
  *   DC_KERNEL_FN(op, family)    an entry point of the registry: dc_f32_tconv_chlast__avx512
  *   DC_UKERNEL(op, family, A, B) a micro-kernel of tile AxB: dc_f32_tconv_chlast_12x2__avx512
  *   DC_TILES(family)(X)          the family's tile list for this ISA (kernels/<family>/tiles.h)
+ *   DC_TAILS(family)(X)          its smaller tiles for the last pixels of a run, where it has them
  *   DC_FN(name)                  a private helper: name_f32_avx2
  */
 #ifndef DC_NAMES_H
@@ -20,6 +21,9 @@
 #define DC_TILES__(family, isa) DC_TILES_##family##_##isa
 #define DC_TILES_(family, isa) DC_TILES__(family, isa)
 #define DC_TILES(family) DC_TILES_(family, DC_ISA)
+#define DC_TAILS__(family, isa) DC_TAILS_##family##_##isa
+#define DC_TAILS_(family, isa) DC_TAILS__(family, isa)
+#define DC_TAILS(family) DC_TAILS_(family, DC_ISA)
 #define DC_FN_(name, suf) name##_##suf
 #define DC_FN2(name, suf) DC_FN_(name, suf)
 #define DC_FN(name) DC_FN2(name, DC_SUF)

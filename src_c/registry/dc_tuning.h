@@ -24,6 +24,7 @@
     X(depthwise_conv_max_cout_per_group) \
     X(chlast_min_cout_bytes) \
     X(chlast_min_reduction) \
+    X(chlast_planar_max_cin) \
     X(vchan_min_row_bytes) \
     X(vchan_min_cin_per_group) \
     X(vchan_max_cout_per_group_shallow) \
@@ -80,6 +81,9 @@
  * it, on average) is at least chlast_min_reduction long. */
 #define DC_TUNE_chlast_min_cout_bytes 64
 #define DC_TUNE_chlast_min_reduction 16
+/* The channels-last kernel reads the input planes in place (no channels-last copy) up
+ * to this many input channels per group. */
+#define DC_TUNE_chlast_planar_max_cin 8
 /* Virtual-channel kernel, width stride >= 2, input rows of at least this many bytes:
  * up to vchan_max_cout_per_group_shallow output channels per group from
  * vchan_min_cin_per_group input channels per group, up to vchan_max_cout_per_group

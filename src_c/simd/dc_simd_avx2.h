@@ -54,6 +54,7 @@ static const int64_t dc_mask64_hi[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
 #define DC_ODDS(v0, v1) _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd( \
     _mm256_shuffle_ps((v0), (v1), _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)))
 #define DC_MLOAD(p, m) _mm256_maskload_ps((p), (m))
+#define DC_MSTORE(p, m, v) _mm256_maskstore_ps((p), (m), (v))
 #define DC_BLEND(a, b, m) _mm256_blendv_ps((a), (b), _mm256_castsi256_ps(m))
 /* lanes a <= l < b set (0 <= a, b <= DC_VL) */
 #define DC_MASK(a, b) _mm256_and_si256( \
@@ -82,6 +83,7 @@ static const int64_t dc_mask64_hi[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
 #define DC_ODDS(v0, v1) _mm256_permute4x64_pd(_mm256_unpackhi_pd((v0), (v1)), \
                                              _MM_SHUFFLE(3, 1, 2, 0))
 #define DC_MLOAD(p, m) _mm256_maskload_pd((p), (m))
+#define DC_MSTORE(p, m, v) _mm256_maskstore_pd((p), (m), (v))
 #define DC_BLEND(a, b, m) _mm256_blendv_pd((a), (b), _mm256_castsi256_pd(m))
 #define DC_MASK(a, b) _mm256_and_si256( \
     _mm256_loadu_si256((const __m256i *)(dc_mask64_lo + 4 - (a))), \

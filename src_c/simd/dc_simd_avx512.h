@@ -37,6 +37,7 @@
 #define DC_ODDS(v0, v1) _mm512_permutex2var_ps((v0), _mm512_set_epi32( \
     31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1), (v1))
 #define DC_MLOAD(p, m) _mm512_maskz_loadu_ps((m), (p))
+#define DC_MSTORE(p, m, v) _mm512_mask_storeu_ps((p), (m), (v))
 #define DC_BLEND(a, b, m) _mm512_mask_blend_ps((m), (a), (b))
 #define DC_MASK(a, b) ((__mmask16)((((unsigned)1 << (b)) - 1u) & ~(((unsigned)1 << (a)) - 1u)))
 #else
@@ -65,6 +66,7 @@
 #define DC_ODDS(v0, v1) _mm512_permutex2var_pd((v0), _mm512_set_epi64( \
     15, 13, 11, 9, 7, 5, 3, 1), (v1))
 #define DC_MLOAD(p, m) _mm512_maskz_loadu_pd((m), (p))
+#define DC_MSTORE(p, m, v) _mm512_mask_storeu_pd((p), (m), (v))
 #define DC_BLEND(a, b, m) _mm512_mask_blend_pd((m), (a), (b))
 #define DC_MASK(a, b) ((__mmask8)((((unsigned)1 << (b)) - 1u) & ~(((unsigned)1 << (a)) - 1u)))
 #endif

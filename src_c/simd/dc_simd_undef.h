@@ -24,5 +24,6 @@
 #undef DC_EVENS
 #undef DC_ODDS
 #undef DC_MLOAD
+#undef DC_MSTORE
 #undef DC_BLEND
 #undef DC_MASK

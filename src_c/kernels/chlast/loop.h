@@ -12,7 +12,8 @@
  *
  * The input is copied channels-last per group, (n, group, d, h, w, channel), so that
  * the reduction over input channels of one pixel and tap is a contiguous run
- * (kernels/chlast/pack.h).  A micro-kernel (kernels/chlast/tile.h) keeps P pixels x V
+ * (kernels/chlast/pack.h); with few input channels per group the tiles read the input
+ * planes in place instead (a pixel's channels a plane apart).  A micro-kernel (kernels/chlast/tile.h) keeps P pixels x V
  * vectors of output channels in registers (P*V accumulators) and streams the box's
  * terms (tap: x offset, packed-weight offset) and the input channels through them: per
  * channel step V weight vectors are loaded (weights packed [tap][channel][C_out block],
@@ -55,6 +56,10 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
     const dc_idx nblk = (nvec + vmax - 1) / vmax;
     int V = (int)((nvec + nblk - 1) / nblk), P;
     DC_FN(dc_cl_fn) fn = DC_FN(dc_cl_pick)(V, &P);
+    /* the tile of a run's last np < P pixels, and its pixels */
+    DC_FN(dc_cl_fn) tail_fn[DC_CHLAST_MAX_P];
+    int tail_P[DC_CHLAST_MAX_P];
+    for (int np = 1; np < P; np++) tail_fn[np] = DC_FN(dc_cl_pick_tail)(V, np, &tail_P[np]);
     const dc_idx COB = (dc_idx)V * DC_VL;
     const dc_idx ncob = (cout_g + COB - 1) / COB;
     const dc_idx wstride = cin_g * COB;     /* packed weights between taps */
@@ -86,7 +91,13 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
     }
     const dc_idx bw = (no2 + nws - 1) / nws;   /* segment (staged row) width */
     const size_t wbytes = (size_t)(groups * ncob * K * wstride) * sizeof(DC_T);
-    const size_t xbytes = (size_t)(N * cin * pin) * sizeof(DC_T);
+    /* Few input channels: the tiles read the input planes as they are (a pixel's
+     * channels a plane apart), with no channels-last copy, which would be a pass over
+     * the input in fresh memory for reductions a vector or two long; the same sums in
+     * the same order. */
+    const int planar = cin_g <= DC_TUNE_chlast_planar_max_cin;
+    const dc_idx pu = planar ? 1 : cin_g, cs = planar ? pin : 1;
+    const size_t xbytes = planar ? 0 : (size_t)(N * cin * pin) * sizeof(DC_T);
     char *mem = (char *)malloc(wbytes + xbytes + (size_t)nrb * 3 * sizeof(dc_idx) + 192);
     if (!mem) {
         dc_boxes_free(&g);
@@ -116,7 +127,7 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
 #endif
     {
         DC_FN(dc_cl_pack_w)(tr, fold, w, groups, ncob, K, cin_g, cout_g, COB, wstride, wpk);
-        DC_FN(dc_cl_pack_planes)(x, N * groups, cin_g, pin, cin_g, xcl);
+        if (!planar) DC_FN(dc_cl_pack_planes)(x, N * groups, cin_g, pin, cin_g, xcl);
         DC_T *buf = (DC_T *)aligned_alloc(64, ((size_t)bsize * sizeof(DC_T) + 63)
                                                   & ~(size_t)63);
         if (!buf) {
@@ -146,7 +157,7 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
             if (ow0 >= ow1) continue;      /* the rounding left the last ones empty */
             const dc_idx co0 = grp * cout_g + cb * COB;
             const dc_idx nco = cout_g - cb * COB < COB ? cout_g - cb * COB : COB;
-            const DC_T *xb = xcl + (nn * groups + grp) * cin_g * pin;
+            const DC_T *xb = (planar ? x : xcl) + (nn * groups + grp) * cin_g * pin;
             const DC_T *wb = wpk + (grp * ncob + cb) * K * wstride;
             for (dc_idx i1 = g.first1[rh]; i1 < g.first1[rh + 1]; i1++) {
                 const dc_civl *I1 = &g.ivl[1][i1];
@@ -170,16 +181,17 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
                      * along the row and jump at its end (no multiply per pixel;
                      * with one tap and few input channels this loop is a good
                      * part of a kernel call) */
-                    const dc_idx xstep = is2 * cin_g, xjump = (n[2] * is1 - len2 * is2) * cin_g;
+                    const dc_idx xstep = is2 * pu, xjump = (n[2] * is1 - len2 * is2) * pu;
                     const dc_idx bstep = os2 * COB, bjump = (bw - len2 * os2) * COB;
                     dc_idx m2 = lo2;
-                    dc_idx xo = ((md * is0 * n[1] + a * is1) * n[2] + lo2 * is2) * cin_g;
+                    dc_idx xo = ((md * is0 * n[1] + a * is1) * n[2] + lo2 * is2) * pu;
                     dc_idx bo = ((a - mh0) * bw + r2 + lo2 * os2 - ow0) * COB;
                     for (dc_idx q0 = 0; q0 < npx; q0 += P) {
-                        /* pixels past the box repeat its last one: the same value is
-                         * stored twice */
+                        /* the last pixels on a tail tile; its pixels past the box
+                         * repeat the last one: the same value is stored twice */
                         const dc_idx np = npx - q0 < P ? npx - q0 : P;
-                        for (int p = 0; p < P; p++) {
+                        const int Pq = np < P ? tail_P[np] : P;
+                        for (int p = 0; p < Pq; p++) {
                             if (p < np) {
                                 xoff[p] = xo;
                                 boff[p] = bo;
@@ -196,9 +208,10 @@ static DC_TARGET int DC_FN(dc_chlast_run)(const dc_fold *fold, const dc_problem 
                             }
                         }
                         if (nterm > 0) {
-                            fn(xb, xoff, g.terms + t0, nterm, cin_g, wstride, wb, buf, boff);
+                            (np < P ? tail_fn[np] : fn)(xb, xoff, g.terms + t0, nterm, cin_g,
+                                                        pu, cs, wstride, wb, buf, boff);
                         } else {
-                            for (int p = 0; p < P; p++)
+                            for (int p = 0; p < Pq; p++)
                                 for (dc_idx j = 0; j < COB; j++) buf[boff[p] + j] = 0;
                         }
                     }

@@ -77,12 +77,15 @@ static DC_INLINE void DC_FN(dc_cl_tregs)(DC_V *r) {
 
 /* dst[j*ds + i] = src[i*ss + j] (+ bias[j] if bias) for i < rows, j < cols: whole
  * DC_VL x DC_VL blocks transposed in registers (DC_VL rows of each side live at a
- * time, few enough for one L1 set when the strides are multiples of 4 KiB), the
- * edges element by element. */
+ * time, few enough for one L1 set when the strides are multiples of 4 KiB); the last
+ * rows % DC_VL rows the same way with zero rows below them and masked stores (the
+ * channels-last copy of an input with fewer channels than a vector is all tail), the
+ * last cols % DC_VL columns element by element. */
 static DC_TARGET void DC_FN(dc_cl_transpose)(const DC_T *src, dc_idx ss, dc_idx rows,
                                             dc_idx cols, DC_T *dst, dc_idx ds,
                                             const DC_T *bias) {
     const dc_idx rf = rows / DC_VL * DC_VL, cf = cols / DC_VL * DC_VL;
+    const int rt = (int)(rows - rf);
     for (dc_idx j0 = 0; j0 < cf; j0 += DC_VL) {
         for (dc_idx i0 = 0; i0 < rf; i0 += DC_VL) {
             DC_V r[DC_VL];
@@ -93,9 +96,16 @@ static DC_TARGET void DC_FN(dc_cl_transpose)(const DC_T *src, dc_idx ss, dc_idx 
                 DC_STOREU(dst + (j0 + j) * ds + i0, v);
             }
         }
-        for (dc_idx j = j0; j < j0 + DC_VL; j++) {
-            const DC_T b = bias ? bias[j] : (DC_T)0;
-            for (dc_idx i = rf; i < rows; i++) dst[j * ds + i] = b + src[i * ss + j];
+        if (rt > 0) {
+            const DC_MASK_T m = DC_MASK(0, rt);
+            DC_V r[DC_VL];
+            for (int i = 0; i < DC_VL; i++)
+                r[i] = i < rt ? DC_LOADU(src + (rf + i) * ss + j0) : DC_ZERO();
+            DC_FN(dc_cl_tregs)(r);
+            for (int j = 0; j < DC_VL; j++) {
+                const DC_V v = bias ? DC_ADD(DC_SET1(bias[j0 + j]), r[j]) : r[j];
+                DC_MSTORE(dst + (j0 + j) * ds + rf, m, v);
+            }
         }
     }
     for (dc_idx j = cf; j < cols; j++) {

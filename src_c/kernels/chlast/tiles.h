@@ -13,4 +13,18 @@
 #define DC_TILES_chlast_avx2(X) X(6, 1) X(6, 2) X(4, 3) X(3, 4)
 #define DC_TILES_fold_avx512(X) DC_TILES_chlast_avx512(X)
 #define DC_TILES_fold_avx2(X) DC_TILES_chlast_avx2(X)
+/* Tail tiles: the last np < P pixels of a box run on the smallest tile of the same V
+ * with at least np pixels, not on the full tile with its last pixel repeated (the
+ * borders of small maps are boxes of a few pixels: on a 16x16x16 output of a 4x4x4
+ * kernel a fifth of the full tiles' multiply-adds were repeats). */
+#define DC_TAILS_chlast_avx512(X) \
+    X(1, 1) X(2, 1) X(3, 1) X(4, 1) X(6, 1) X(8, 1) \
+    X(1, 2) X(2, 2) X(3, 2) X(4, 2) X(6, 2) X(8, 2) \
+    X(1, 3) X(2, 3) X(3, 3) X(4, 3) X(6, 3) \
+    X(1, 4) X(2, 4) X(3, 4) X(4, 4)
+#define DC_TAILS_chlast_avx2(X) \
+    X(1, 1) X(2, 1) X(3, 1) X(4, 1) \
+    X(1, 2) X(2, 2) X(3, 2) X(4, 2) \
+    X(1, 3) X(2, 3) X(3, 3) \
+    X(1, 4) X(2, 4)
 #endif
