@@ -30,7 +30,7 @@ from dc_registry cimport (
     dc_isa_label, dc_isa_name, dc_kernel_built,
     dc_kernel_family, dc_kernel_find, dc_kernel_fn, dc_kernel_get, dc_kernel_impl,
     dc_kernel_op, dc_kernel_op_name, dc_kernel_resolve, dc_kernel_serves, dc_kernel_tiles,
-    dc_ola_shape, dc_planner_pick, dc_planner_threads, dc_problem, dc_problem_derive,
+    dc_blocks_shape, dc_ola_shape, dc_planner_pick, dc_planner_threads, dc_problem, dc_problem_derive,
     dc_registry_init, dc_registry_isa, dc_registry_isa_cpu, dc_registry_set_isa,
     dc_f32_bias_grad_sum__portable, dc_f64_bias_grad_sum__portable,
     dc_rows_clones, dc_rows_isa, dc_taps, dc_taps_build, dc_taps_free, dc_tuning_count,
@@ -361,6 +361,8 @@ cdef int _run_frames_conv(dc_problem *p, dc_kernel_fn fn, cnp.ndarray x, cnp.nda
     columns fit in frames_batch_bytes, they go into one matmul instead: a product with
     few columns streams the whole weight for them, at the memory's speed, not the FMA
     units' (a 4x4 output map of 512 channels: 16 columns per image)."""
+    if dc_blocks_shape(p):
+        return _blocks_conv(p, x, w, bias, out)
     cdef dc_idx N = p.N, G = p.groups, cin_g = p.cin_g, cout_g = p.cout_g
     cdef dc_idx pout = p.pout, ck = cin_g * p.K
     cdef dc_idx itemsize = cnp.PyArray_ITEMSIZE(x)
@@ -408,6 +410,63 @@ cdef int _run_frames_conv(dc_problem *p, dc_kernel_fn fn, cnp.ndarray x, cnp.nda
     return 0
 
 
+class _StrideBlocks:
+    """The stride-long blocks of one image and group of the input of a dc_blocks_shape
+    problem (1-D): block j holds positions [j*s - pad, (j+1)*s - pad) of every
+    channel, zero outside the input, as row j of a (no + Q - 1, C x s) matrix (each
+    channel's s values in turn).  The buffers are reused from one image to the next."""
+
+    def __init__(self, c, n, s, nb, pb, dtype):
+        """c channels of n positions, nb blocks of s, pb positions of padding before."""
+        self.c, self.s, self.nb = c, s, nb
+        self.dst0, self.src0 = max(pb, 0), max(-pb, 0)
+        self.ln = min(n - self.src0, self.nb * s - self.dst0)
+        self.pad = np.zeros((c, self.nb * s), dtype=dtype)   # its margins stay zero
+        self.xb = np.empty((self.nb, c, s), dtype=dtype) if c > 1 else None
+
+    def of(self, src):
+        """src (C, n): its blocks (a view of the padded copy for one channel)."""
+        if self.ln > 0:
+            self.pad[:, self.dst0:self.dst0 + self.ln] = src[:, self.src0:self.src0 + self.ln]
+        if self.c == 1:
+            return self.pad.reshape(self.nb, self.s)
+        np.copyto(self.xb, self.pad.reshape(self.c, self.nb, self.s).transpose(1, 0, 2))
+        return self.xb.reshape(self.nb, self.c * self.s)
+
+
+cdef int _blocks_conv(dc_problem *p, cnp.ndarray x, cnp.ndarray w, object bias,
+                      cnp.ndarray out) except -2:
+    """conv gemm of a 1-D layer whose kernel is Q >= 2 whole strides (an inverse-STFT
+    shape; problem/dc_shapes.h dc_blocks_shape).  Cut the padded input into blocks of
+    one stride, xb[j] = x[:, j*s - pad : (j+1)*s - pad]: output o reads blocks o to
+    o + Q - 1, so per image and group the result is the sum over q of the weights'
+    q-th stride-long slice times blocks q to q + no - 1, Q matmuls on the blocks where
+    they lie (the columns would be Q copies of the input), summed in q order.  (One
+    matmul of all Q slices, its products added shifted, was no faster.)"""
+    cdef dc_idx N = p.N, G = p.groups, cin_g = p.cin_g, cout_g = p.cout_g
+    cdef dc_idx s = p.s[2], n = p.n[2], no = p.no[2], Q = p.k[2] // s
+    cdef dc_idx nn, g, q
+    # weights [group][q][C_out][C_in x stride]
+    wq = np.ascontiguousarray(w.reshape(G, cout_g, cin_g, Q, s).transpose(0, 3, 1, 2, 4))
+    wq = wq.reshape(G, Q, cout_g, cin_g * s)
+    x4 = x.reshape(N, G, cin_g, n)
+    o4 = out.reshape(N, G, cout_g, no)
+    xb = _StrideBlocks(cin_g, n, s, no + Q - 1, p.pb[2], x.dtype)
+    tmp = np.empty((cout_g, no), dtype=x.dtype)
+    for nn in range(N):
+        for g in range(G):
+            blocks = xb.of(x4[nn, g])
+            og = o4[nn, g]
+            np.matmul(wq[g, 0], blocks[0:no].T, out=og)
+            for q in range(1, Q):
+                np.matmul(wq[g, q], blocks[q:q + no].T, out=tmp)
+                np.add(og, tmp, out=og)
+    if bias is not None:
+        o3 = out.reshape(N, G * cout_g, no)
+        o3 += (<cnp.ndarray> bias)[:, None]
+    return 0
+
+
 cdef int _frames_conv_images(dc_problem *p, dc_problem *sub, dc_kernel_fn fn, cnp.ndarray x,
                              object w3, object o4, cnp.ndarray colsbuf, dc_idx nb) except -2:
     """conv gemm over batches of nb whole images: their columns side by side (sub: one
@@ -444,6 +503,8 @@ cdef int _run_frames_wgrad(dc_problem *p, dc_kernel_fn fn, cnp.ndarray v, cnp.nd
     """wgrad gemm: per group, channel of v and slab of taps (along the outermost kernel
     dim, at most frames_max_bytes of columns), the sum over images of U . cols, in
     image order, written into the (u channels x taps) block of out."""
+    if dc_blocks_shape(p) and p.N > 0:
+        return _blocks_wgrad(p, v, u, out)
     cdef dc_idx N = p.N, G = p.groups, vg = p.cin_g, ug = p.cout_g
     cdef dc_idx pout = p.pout, K = p.K
     cdef dc_idx itemsize = cnp.PyArray_ITEMSIZE(v)
@@ -489,6 +550,34 @@ cdef int _run_frames_wgrad(dc_problem *p, dc_kernel_fn fn, cnp.ndarray v, cnp.nd
                         part = prod[:, :ln * inner]
                         np.matmul(u4[n, g], cols, out=part)
                         block += part
+    return 0
+
+
+cdef int _blocks_wgrad(dc_problem *p, cnp.ndarray v, cnp.ndarray u,
+                       cnp.ndarray out) except -2:
+    """wgrad gemm of a 1-D layer whose kernel is Q >= 2 whole strides (the conv gemm's
+    blocks, _blocks_conv): tap q*s + r of position o reads block o + q of the padded v,
+    so per group the taps of kernel block q are the sum over images, in image order, of
+    U times blocks q to q + no - 1, one matmul each, on the blocks where they lie."""
+    cdef dc_idx N = p.N, G = p.groups, vg = p.cin_g, ug = p.cout_g
+    cdef dc_idx s = p.s[2], n = p.n[2], no = p.no[2], Q = p.k[2] // s
+    cdef dc_idx nn, g, q
+    u4 = u.reshape(N, G, ug, no)
+    v4 = v.reshape(N, G, vg, n)
+    o5 = out.reshape(G, ug, vg, Q, s)
+    vb = _StrideBlocks(vg, n, s, no + Q - 1, p.pb[2], v.dtype)
+    acc = np.empty((Q, ug, vg * s), dtype=v.dtype)    # the sums of a group, [q][u][v x r]
+    part = np.empty((ug, vg * s), dtype=v.dtype)
+    for g in range(G):
+        for nn in range(N):
+            blocks = vb.of(v4[nn, g])
+            for q in range(Q):
+                if nn == 0:
+                    np.matmul(u4[nn, g], blocks[q:q + no], out=acc[q])
+                else:
+                    np.matmul(u4[nn, g], blocks[q:q + no], out=part)
+                    np.add(acc[q], part, out=acc[q])
+        np.copyto(o5[g], acc.reshape(Q, ug, vg, s).transpose(1, 2, 0, 3))
     return 0
 
 

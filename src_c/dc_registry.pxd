@@ -37,6 +37,7 @@ cdef extern from "problem/dc_taps.h" nogil:
 
 cdef extern from "problem/dc_shapes.h" nogil:
     bint dc_ola_shape(const dc_problem *p)
+    bint dc_blocks_shape(const dc_problem *p)
 
 cdef extern from "registry/dc_registry.h" nogil:
     ctypedef int (*dc_kernel_fn)(const dc_problem *p, const void *a, const void *b,

@@ -233,3 +233,79 @@ def test_conv_gemm_batches_whole_images(dtype):
     if _kernels._isa() != "portable":
         assert np.array_equal(got[None, 2], got["gemm", 2]), "the planner must pick conv gemm"
         assert not np.array_equal(got["chlast", 2], got["gemm", 2])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_gemm_multiplies_stride_blocks_in_place(dtype):
+    """conv gemm on a 1-D layer whose kernel is two or more whole strides, with a
+    stride's worth of input channels at least planner.blocks_min_reduction long (an
+    inverse-STFT shape): the input cut into stride-long blocks multiplied in place.
+    Pads before and after of any size (asymmetric, past the input), groups, batch,
+    bias, an input shorter than one block; against torch (float64), the same bits
+    for 1 and 2 threads, and the planner's choice for the inverse-STFT layer."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    least = _kernels.build_info()["planner"]["blocks_min_reduction"]
+    rng = np.random.default_rng(73)
+    tol = dict(rtol=1e-10, atol=1e-9) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-3)
+    cases = [  # (N, groups, cin_g, cout_g, n, k, s, pad before, pad after)
+        (1, 1, 1, 258, 1024, 256, 64, 96, 96),       # a small inverse STFT
+        (2, 2, 4, 3, 300, 48, 16, 0, 0),
+        (3, 1, 8, 5, 97, 32, 8, 31, 2),
+        (1, 3, 32, 2, 40, 8, 2, 7, 0),
+        (2, 1, 1, 4, 30, 256, 128, 200, 40),         # input shorter than a block
+        (1, 1, 2, 6, 500, 96, 32, 0, 95),
+        (1, 1, 1, 258, 20000, 256, 64, 100, 60),     # a long signal
+    ]
+    for nn, groups, cin_g, cout_g, n, k, s, pb, pa in cases:
+        assert cin_g * s >= least and k % s == 0 and k // s >= 2, "must take the blocks path"
+        x = rng.standard_normal((nn, groups * cin_g, n)).astype(dtype)
+        w = rng.standard_normal((groups * cout_g, cin_g, k)).astype(dtype)
+        b = rng.standard_normal(groups * cout_g).astype(dtype) if cin_g % 2 else None
+        xt = F.pad(torch.from_numpy(x).double(), (pb, pa))
+        ref = F.conv1d(xt, torch.from_numpy(w).double(),
+                       None if b is None else torch.from_numpy(b).double(), s, 0, 1,
+                       groups).numpy()
+        assert ref.shape[-1] >= 1
+        got = {}
+        for kernel, nt in [("gemm", 1), ("gemm", 2), (None, 2)]:
+            out = np.full(ref.shape, np.nan, dtype)
+            _kernels.conv(x, w, b, out, (s,), ((pb, pa),), (1,), groups, nt, _kernel=kernel)
+            np.testing.assert_allclose(out, ref, **tol, err_msg=repr((n, k, s, pb, pa)))
+            got[kernel, nt] = out
+        assert np.array_equal(got["gemm", 1], got["gemm", 2])
+        # its weight gradient (u = grad_output, v = x) on the same blocks
+        gy = rng.standard_normal(ref.shape).astype(dtype)
+        gw = torch.nn.grad.conv1d_weight(xt, w.shape, torch.from_numpy(gy).double(), s, 0,
+                                         1, groups).numpy()
+        grads = []
+        for nt in (1, 2):
+            gwo = np.full(w.shape, np.nan, dtype)
+            _kernels.weight_grad(gy, x, gwo, (s,), ((pb, pa),), (1,), groups, nt,
+                                 _kernel="gemm")
+            np.testing.assert_allclose(gwo, gw, **tol, err_msg=repr((n, k, s, pb, pa)))
+            grads.append(gwo)
+        assert np.array_equal(grads[0], grads[1])
+    # the inverse-STFT layer of the shared workloads, as the planner runs it
+    x = rng.standard_normal((1, 1, 4 * 256 + 768)).astype(dtype)
+    w = rng.standard_normal((258, 1, 1024)).astype(dtype)
+    ref = F.conv1d(torch.from_numpy(x).double(), torch.from_numpy(w).double(), None, 256,
+                   384).numpy()
+    outs = []
+    for kernel in ("gemm", None):
+        out = np.full(ref.shape, np.nan, dtype)
+        _kernels.conv(x, w, None, out, (256,), ((384, 384),), (1,), 1, 2, _kernel=kernel)
+        outs.append(out)
+    np.testing.assert_allclose(outs[0], ref, **tol)
+    assert np.array_equal(outs[0], outs[1]), "the planner must pick conv gemm"
+    # and its weight gradient (u = grad_output, v = x), the transposed op's backward's too
+    u = rng.standard_normal((1, 258, ref.shape[-1])).astype(dtype)
+    gw = torch.nn.grad.conv1d_weight(torch.from_numpy(x).double(), (258, 1, 1024),
+                                     torch.from_numpy(u).double(), 256, 384).numpy()
+    grads = []
+    for kernel in ("gemm", None):
+        got = np.full((258, 1, 1024), np.nan, dtype)
+        _kernels.weight_grad(u, x, got, (256,), ((384, 384),), (1,), 1, 2, _kernel=kernel)
+        grads.append(got)
+    np.testing.assert_allclose(grads[0], gw, **tol)
+    assert np.array_equal(grads[0], grads[1]), "the planner must pick wgrad gemm"

@@ -18,6 +18,7 @@
     X(blocked_min_work) \
     X(gather_parallel_min_work) \
     X(ola_min_kernel) \
+    X(blocks_min_reduction) \
     X(blocked_max_cout_per_group) \
     X(blocked_min_phase_len) \
     X(depthwise_max_cout_per_group) \
@@ -64,6 +65,10 @@
 /* 1-D, dilation 1, kernel at least this long: GEMM in the taps-last orientation and an
  * overlap-add with contiguous runs instead of the phase-major gather (inverse STFT). */
 #define DC_TUNE_ola_min_kernel 16
+/* The conv and wgrad GEMM kernels multiply stride-long input blocks in place
+ * (problem/dc_shapes.h dc_blocks_shape) when a block, C_in per group x stride, is
+ * this long. */
+#define DC_TUNE_blocks_min_reduction 64
 /* Blocked kernel instead of GEMM for channel-heavy problems unless C_out per group
  * reaches this, or the width phase (output width / stride) is shorter than this. */
 #define DC_TUNE_blocked_max_cout_per_group 48

@@ -28,6 +28,9 @@ DC_API int DC_KNAME(DC_DT, bias_grad, sum, portable)(const DC_T *gy, DC_T *out, 
                                                     dc_idx C, dc_idx P, int nt) {
     if (nt < 1) nt = 1;
     if (N * C * P < (1 << 16)) nt = 1;   /* below a thread's start-up cost */
+    /* a thread per channel at most: an idle team member still has to be woken, and
+     * after a BLAS call (the GEMM kernels') NumPy's BLAS threads spin on the cores */
+    if (nt > C) nt = C > 0 ? (int)C : 1;
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
