@@ -763,6 +763,9 @@ def weight_grad(u, v, out, stride, pads, dilation, groups, num_threads):
     out.fill(0)
     if out.size == 0 or n_batch == 0 or ptot == 0:
         return
+    if (nd == 1 and dilation[0] == 1 and stride[0] >= 2 and kernel[0] % stride[0] == 0
+            and kernel[0] // stride[0] >= 2 and c2g * stride[0] >= _BLOCKS_MIN_REDUCTION):
+        return _weight_grad_blocks(u, v, out, stride[0], pads[0][0], groups)
     # v index p*s - pb + t*d: a border of pb before and whatever the last tap reaches after
     before = [pb for pb, _ in pads]
     after = [max(0, (p - 1) * s - pb + (k - 1) * d + 1 - n)
@@ -781,6 +784,39 @@ def weight_grad(u, v, out, stride, pads, dilation, groups, num_threads):
             vm = vt.transpose(1, 2, 0, 3).reshape(groups, c2g, nb * ptot)
             acc[(slice(None),) * 3 + t] += np.matmul(um, vm.transpose(0, 2, 1))
     out[...] = acc.reshape(out.shape)
+
+
+# a stride's worth of v's channels per group from which a 1-D kernel of whole strides
+# takes _weight_grad_blocks (the compiled backend's planner.blocks_min_reduction)
+_BLOCKS_MIN_REDUCTION = 64
+
+
+def _weight_grad_blocks(u, v, out, s, pb, groups):
+    """:func:`weight_grad` of a 1-D layer whose kernel is Q >= 2 whole strides (an
+    inverse STFT), one matmul per kernel block instead of one per tap: with the padded
+    ``v`` cut into stride-long blocks, tap ``q*s + r`` of position ``o`` reads block
+    ``o + q``, so the taps of block ``q`` are ``u`` times blocks ``q .. q + P - 1``."""
+    n_batch, _, no = u.shape
+    n, k = v.shape[2], out.shape[2]
+    c1g, c2g = u.shape[1] // groups, out.shape[1]
+    q_count = k // s
+    nb = no + q_count - 1
+    vp = np.zeros((n_batch, groups * c2g, nb * s), dtype=out.dtype)
+    dst0, src0 = max(pb, 0), max(-pb, 0)
+    ln = min(n - src0, nb * s - dst0)
+    if ln > 0:
+        vp[:, :, dst0:dst0 + ln] = v[:, :, src0:src0 + ln]
+    # blocks (G, N, block, C2g x s) and u as (G, C1g, N x P)
+    blocks = vp.reshape(n_batch, groups, c2g, nb, s).transpose(1, 0, 3, 2, 4).reshape(
+        groups, n_batch, nb, c2g * s)
+    um = u.reshape(n_batch, groups, c1g, no).transpose(1, 2, 0, 3).reshape(
+        groups, c1g, n_batch * no)
+    acc = np.empty((groups, q_count, c1g, c2g * s), dtype=out.dtype)
+    for q in range(q_count):
+        bq = blocks[:, :, q:q + no].reshape(groups, n_batch * no, c2g * s)
+        np.matmul(um, bq, out=acc[:, q])
+    out[...] = acc.reshape(groups, q_count, c1g, c2g, s).transpose(0, 2, 3, 1, 4).reshape(
+        out.shape)
 
 
 def bias_grad(gy, out, num_threads):

@@ -109,26 +109,27 @@ def test_identities(backend):
 
 @pytest.mark.parametrize("transposed", [True, False], ids=["tconv", "conv"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
-def test_gradients_of_an_inverse_stft_layer(backend, transposed, dtype):
-    """A 1-D layer whose kernel is several whole strides (the shape the compiled conv
-    and weight-gradient kernels run on stride-long blocks), channel-heavy on one side,
-    asymmetric padding: every gradient against torch autograd."""
-    rng = np.random.default_rng(17 + transposed)
+@pytest.mark.parametrize("groups, thin", [(1, 1), (2, 2)], ids=["g1", "g2"])
+def test_gradients_of_an_inverse_stft_layer(backend, transposed, dtype, groups, thin):
+    """A 1-D layer whose kernel is several whole strides (the shape both backends'
+    weight gradients, and the compiled conv, run on stride-long blocks), 40 channels on
+    one side and ``thin`` per group on the other, asymmetric padding: every gradient
+    against torch autograd."""
+    rng = np.random.default_rng(17 + transposed + 2 * groups)
     c_many, s, k, pairs = 40, 64, 256, ((80, 48),)
-    if transposed:   # x (N, 40, L) -> y (N, 1, ...)
+    w = rng.standard_normal((c_many, thin, k)).astype(dtype)
+    if transposed:   # x (N, 40, L) -> y (N, groups * thin, ...)
         x = rng.standard_normal((2, c_many, 30)).astype(dtype)
-        w = rng.standard_normal((c_many, 1, k)).astype(dtype)
-    else:            # x (N, 1, L) -> y (N, 40, ...)
-        x = rng.standard_normal((2, 1, 30 * s)).astype(dtype)
-        w = rng.standard_normal((c_many, 1, k)).astype(dtype)
+    else:            # x (N, groups * thin, L) -> y (N, 40, ...)
+        x = rng.standard_normal((2, groups * thin, 30 * s)).astype(dtype)
     f = dc.conv_transpose1d if transposed else dc.conv1d
     b = dc.conv_transpose1d_backward if transposed else dc.conv1d_backward
-    y = f(x, w, stride=s, padding=pairs)
+    y = f(x, w, stride=s, padding=pairs, groups=groups)
     gy = rng.standard_normal(y.shape).astype(dtype)
     ref = torch_grads(transposed, x.astype(np.float64), w.astype(np.float64),
-                      gy.astype(np.float64), (s,), pairs, (1,), 1, False)
+                      gy.astype(np.float64), (s,), pairs, (1,), groups, False)
     for name, g, r in zip(("grad_input", "grad_weight", "grad_bias"),
-                          b(gy, x, w, stride=s, padding=pairs), ref):
+                          b(gy, x, w, stride=s, padding=pairs, groups=groups), ref):
         assert g.dtype == dtype and g.shape == r.shape, name
         scale = max(1.0, float(np.abs(r).max(initial=0)))
         np.testing.assert_allclose(g, r, rtol=TOL[dtype]["rtol"],
