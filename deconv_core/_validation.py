@@ -492,12 +492,11 @@ def prepare_backward(fname, nd, transposed, grad_output, input, weight, stride, 
     if gy.shape != expected:
         raise ValueError(f"{fname}: grad_output has shape {gy.shape}; the forward's output has "
                          f"shape {expected} (input {x.shape}, weight {w.shape})")
-    c_out = shape[1]
-    wanted = [(name, shp) for name, shp, m in (("grad_input", x.shape, mask[0]),
-                                                ("grad_weight", w.shape, mask[1]),
-                                                ("grad_bias", (c_out,), mask[2])) if m]
-    for name, shp in wanted:
-        check_allocatable(fname, name, shp, dtype)
+    result_shapes = tuple(shp if m else None
+                          for shp, m in zip((x.shape, w.shape, (shape[1],)), mask))
+    for name, shp in zip(("grad_input", "grad_weight", "grad_bias"), result_shapes):
+        if shp is not None:
+            check_allocatable(fname, name, shp, dtype)
     for name, arr in (("input", x), ("weight", w), ("grad_output", gy)):
         if _needs_copy(arr, dtype):
             check_allocatable(fname, f"a contiguous {dtype} copy of {name}", arr.shape, dtype)
@@ -510,8 +509,7 @@ def prepare_backward(fname, nd, transposed, grad_output, input, weight, stride, 
         input_pads = tuple((pb, (no - 1) * s + sp - pb - n)
                            for n, no, s, sp, (pb, _) in zip(sizes, shape[2:], stride, spans, pads))
     plan = BackwardPlan(dtype, stride, pads, input_pads, dilation, groups, unbatched,
-                        tuple(shp if m else None for shp, m in
-                              zip((x.shape, w.shape, (c_out,)), mask)))
+                        result_shapes)
     # small calls only: large ones are checked against the memory available at each call
     if key is not None and max(_nbytes(x.shape, dtype), _nbytes(w.shape, dtype),
                                _nbytes(gy.shape, dtype)) < _LARGE_REQUEST:

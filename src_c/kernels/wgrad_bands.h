@@ -38,3 +38,17 @@ static inline DC_T DC_FN(dc_wg_total)(const DC_T *first, dc_idx bands, size_t bs
         for (int j = 0; j < h; j++) lane[j] += lane[j + h];
     return lane[0];
 }
+
+/* out[pair*K + t] for pairs x K taps: tap t of task (pair*bands + band) has its lanes
+ * partial sums at parts + (pair*bands + band)*tstride + t*lanes, totalled by
+ * dc_wg_total.  A worksharing loop of the caller's parallel region. */
+static inline void DC_FN(dc_wg_reduce)(const DC_T *parts, dc_idx pairs, dc_idx bands,
+                                       dc_idx K, size_t tstride, int lanes, DC_T *out) {
+#if defined(_OPENMP)
+#pragma omp for schedule(static)
+#endif
+    for (dc_idx pair = 0; pair < pairs; pair++)
+        for (dc_idx t = 0; t < K; t++)
+            out[pair * K + t] = DC_FN(dc_wg_total)(parts + (size_t)pair * bands * tstride
+                                                   + (size_t)t * lanes, bands, tstride, lanes);
+}

@@ -122,14 +122,8 @@ DC_API DC_TARGET int DC_KERNEL_FN(wgrad, depthwise)(const dc_problem *pr, const 
                 }
             }
         }
-#if defined(_OPENMP)
-#pragma omp for schedule(static)
-#endif
-        for (dc_idx pair = 0; pair < pairs; pair++)
-            for (dc_idx t = 0; t < K; t++)
-                out[pair * K + t] = DC_FN(dc_wg_total)(
-                    (const DC_T *)(parts + (size_t)pair * bands * pbytes) + t * DC_VL, bands,
-                    pbytes / sizeof(DC_T), DC_VL);
+        DC_FN(dc_wg_reduce)((const DC_T *)parts, pairs, bands, K, pbytes / sizeof(DC_T),
+                            DC_VL, out);
     }
     free(tbuf);
     free(praw);

@@ -18,9 +18,7 @@ DC_CLONES static DC_T DC_FN(dc_plane_sum)(const DC_T *restrict a, dc_idx len) {
     for (; m + DC_WG_LANES <= len; m += DC_WG_LANES)
         for (int j = 0; j < DC_WG_LANES; j++) part[j] += a[m + j];
     for (int j = 0; m + j < len; j++) part[j] += a[m + j];
-    for (int h = DC_WG_LANES / 2; h >= 1; h /= 2)
-        for (int j = 0; j < h; j++) part[j] += part[j + h];
-    return part[0];
+    return DC_FN(dc_wg_total)(part, 1, 0, DC_WG_LANES);   /* pairwise, halving */
 }
 
 /* out[c] = sum over n < N and p < P of gy[(n*C + c)*P + p] */

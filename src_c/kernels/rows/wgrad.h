@@ -144,14 +144,8 @@ DC_API int DC_KERNEL_FN(wgrad, direct)(const dc_problem *pr, const void *vv, con
             DC_FN(dc_wg_task)(pr, vd != NULL ? vd : v, u, grp, c1, c2, row0, row1,
                               parts + (size_t)task * K * DC_WG_LANES);
         }
-#if defined(_OPENMP)
-#pragma omp for schedule(static)
-#endif
-        for (dc_idx pair = 0; pair < pairs; pair++)
-            for (dc_idx t = 0; t < K; t++)
-                out[pair * K + t] = DC_FN(dc_wg_total)(
-                    parts + ((size_t)pair * bands * K + t) * DC_WG_LANES, bands,
-                    (size_t)K * DC_WG_LANES, DC_WG_LANES);
+        DC_FN(dc_wg_reduce)(parts, pairs, bands, K, (size_t)K * DC_WG_LANES, DC_WG_LANES,
+                            out);
     }
     free(vd);
     free(parts_raw);
